@@ -1,0 +1,89 @@
+"""The MkDocs adapter: the only module that knows about MkDocs.
+
+It loads the records, logs their problems (``--strict`` turns them into a
+failed build), adds the rendered pages as in-memory files, expands directives
+in hand-written pages and watches ``papers/`` under ``mkdocs serve``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from importlib import resources
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from litnotes.directives import expand
+from litnotes.render import paper_path, render_site
+from litnotes.reports import read_reports
+from litnotes.validate import load_knowledge_base
+
+__all__ = ["LitnotesPlugin"]
+
+log = logging.getLogger("mkdocs.plugins.litnotes")
+
+_ASSETS = ("litnotes.css", "litnotes.js")
+
+
+class _Config(Config):
+    papers = c.Type(str, default="papers")
+    """Records folder, relative to the folder of mkdocs.yml."""
+    edit_branch = c.Type(str, default="main")
+    """Branch that the 'edit this record' links point at."""
+
+
+class LitnotesPlugin(BasePlugin[_Config]):
+    def on_config(self, config):
+        self.root = Path(config.config_file_path).parent
+        self.docs = Path(config.docs_dir)
+        for name in _ASSETS:
+            target = f"assets/litnotes/{name}"
+            bucket = config.extra_css if name.endswith(".css") else config.extra_javascript
+            if target not in bucket:
+                bucket.append(target)
+        return config
+
+    def on_files(self, files: Files, config) -> Files:
+        docs_rel = self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root) else str(self.docs)
+        self.kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
+        for problem in problems:
+            log.warning(problem.text())
+        self.reports = read_reports(self.docs)
+        repo = (config.repo_url or "").rstrip("/")
+        edit_base = f"{repo}/edit/{self.config.edit_branch}/" if repo else None
+        pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
+                            site_name=config.site_name)
+        sources = {paper_path(p.id): p.path for p in self.kb.papers.values()}
+        for path, content in pages.items():
+            if files.get_file_from_path(path) is not None:
+                log.warning(f"{docs_rel}/{path}: this page is generated from the records; "
+                            "remove the hand-written file of the same name")
+                continue
+            file = File.generated(config, path, content=content)
+            # The edit link of a paper page opens its YAML record, not a docs/ file.
+            file.edit_uri = f"../{sources[path]}" if path in sources else None
+            files.append(file)
+        for name in _ASSETS:
+            data = resources.files("litnotes").joinpath("assets", name).read_bytes()
+            files.append(File.generated(config, f"assets/litnotes/{name}", content=data))
+        return files
+
+    def on_page_markdown(self, markdown: str, page, config, files) -> str:
+        if ":::" not in markdown or page.file.generated_by:
+            return markdown
+        docs_rel = Path(config.docs_dir).name
+        text, problems = expand(markdown, page.file.src_uri, self.kb, self.reports,
+                                source=f"{docs_rel}/{page.file.src_uri}")
+        # MkDocs hands over the Markdown without its front matter: shift lines back.
+        offset = page.file.content_string.count("\n") - markdown.count("\n")
+        for problem in problems:
+            log.warning(dataclasses.replace(problem, line=problem.line + max(offset, 0)).text())
+        return text
+
+    def on_serve(self, server, config, builder):
+        server.watch(str(self.root / self.config.papers))
+        return server

@@ -1,0 +1,33 @@
+"""Escaping and link helpers shared by everything that writes Markdown."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+
+__all__ = ["plain", "markdown_safe", "rel"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|{}])")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_SCRIPT_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data):[^)]*\)", re.I)
+
+
+def plain(text: str) -> str:
+    """Plain text (a title, an author) made inert in Markdown and HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
+
+
+def markdown_safe(text: str) -> str:
+    """Markdown from a record with raw HTML tags and script links neutralised.
+
+    ``litnotes check`` rejects these already; this is the second line of defence,
+    so a record that slips past the checker still cannot run code in the site.
+    """
+    text = _TAG_START.sub("&lt;", text)
+    return _SCRIPT_LINK.sub("]()", text)
+
+
+def rel(target: str, page: str) -> str:
+    """A link from docs-relative ``page`` to docs-relative ``target`` (both .md paths)."""
+    return posixpath.relpath(target, posixpath.dirname(page) or ".")
