@@ -82,7 +82,7 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     page = paper_path(p.id)
     cat = kb.categories.get(p.category)
     venue = kb.venues.get(p.venue)
-    front = ["---", f"title: {_yaml_str(p.label)}"]
+    front = ["---", f"title: {_yaml_str(p.title)}"]
     if p.tags:
         front.append("tags:")
         front += [f"  - {t}" for t in p.tags]
