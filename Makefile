@@ -4,8 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # CI adds the torch extra (code-practice tests); locally they are skipped without it.
 EXTRAS ?= test
-STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
+STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup serve build test check bench ci-deps clean
