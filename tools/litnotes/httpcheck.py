@@ -30,16 +30,16 @@ import ssl
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import parsedate_to_datetime
-from typing import Callable, Iterable
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from litnotes import __version__
 
-__all__ = ["Options", "Result", "Checker", "STATUSES", "USER_AGENT"]
+__all__ = ["STATUSES", "USER_AGENT", "Checker", "Options", "Result", "is_http_url"]
 
 STATUSES = ("ok", "redirect", "broken")
 USER_AGENT = f"litnotes/{__version__} (link checker for a literature-notes site; Python http.client)"
@@ -48,6 +48,7 @@ _PERMANENT = {301, 308}
 _REDIRECTS = {301, 302, 303, 307, 308}
 # Resolvers whose redirect is the answer: the identifier exists.
 _RESOLVERS = {"doi.org", "dx.doi.org"}
+_HEAD_DROPPED = {"connection closed without a response", "connection reset"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Checker:
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
         self._tls = ssl.create_default_context()
+        self._stopping = threading.Event()
 
     def check_all(self, urls: Iterable[str],
                   progress: Callable[[int, int], None] | None = None) -> dict[str, Result]:
@@ -124,13 +126,16 @@ class Checker:
                     results[futures[future]] = future.result()
                     if progress:
                         progress(done, len(unique))
-            except BaseException:
+            except BaseException:  # Ctrl-C: no new requests, and no one sleeps out a Retry-After
+                self._stopping.set()
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
         return {url: results[url] for url in unique}
 
     def check(self, url: str) -> Result:
         """Follow ``url`` to an answer and classify it."""
+        if not is_http_url(url):
+            return Result(url, "broken", "not an http(s) URL")
         attempts = [0]
         current, moved_to, permanent_so_far = _request_url(url), None, True
         seen = {current}
@@ -146,11 +151,14 @@ class Checker:
                 target = urljoin(current, location.strip())
                 if urlsplit(current).hostname in _RESOLVERS:
                     return Result(url, "ok", f"resolves to {target}", code=code, attempts=attempts[0])
-                if urlsplit(target).scheme not in ("http", "https"):
+                if not is_http_url(target):
                     return Result(url, "broken", f"redirects to unsupported URL {target}", code=code,
                                   attempts=attempts[0])
                 if code in _PERMANENT and permanent_so_far:
                     moved_to = target
+                    fragment = urlsplit(url).fragment
+                    if fragment and not urlsplit(target).fragment:
+                        moved_to = f"{target}#{fragment}"
                 else:
                     permanent_so_far = False
                 current = _request_url(target)
@@ -189,8 +197,8 @@ class Checker:
             try:
                 code, headers = self._request(host, method, url)
             except _Failure as exc:
-                # Some servers drop a HEAD without answering; a timeout is not worth a second wait.
-                if method == "HEAD" and str(exc) != "timeout":
+                # Some servers drop a HEAD without answering.
+                if method == "HEAD" and str(exc) in _HEAD_DROPPED:
                     method = "GET"
                     continue
                 raise
@@ -219,8 +227,8 @@ class Checker:
         with host.slots:
             with host.lock:
                 pause = host.paused_until - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
+            if pause > 0 and self._stopping.wait(pause):
+                raise _Failure("cancelled")
             conn: http.client.HTTPConnection
             if parts.scheme == "https":
                 conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=self.options.timeout,
@@ -238,7 +246,11 @@ class Checker:
                     "Accept-Encoding": "identity",
                 })
                 response = conn.getresponse()
+                if expired.is_set():  # headers cut short by the deadline can still parse
+                    raise _Failure("timeout")
                 return response.status, response.msg
+            except _Failure:
+                raise
             except Exception as exc:
                 if expired.is_set():
                     raise _Failure("timeout") from exc
@@ -296,8 +308,18 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.timezone.utc)
-    return max(0.0, (when - _dt.datetime.now(_dt.timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=_dt.UTC)
+    return max(0.0, (when - _dt.datetime.now(_dt.UTC)).total_seconds())
+
+
+def is_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host that can be sent as it is written."""
+    try:
+        parts = urlsplit(url)
+        _request_url(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _request_url(url: str) -> str:
@@ -325,6 +347,3 @@ def _interleave_hosts(urls: list[str]) -> list[str]:
     return [url for batch in rounds for url in batch if url is not None]
 
 
-def cached(result: Result) -> Result:
-    """The same result, marked as read from the cache."""
-    return replace(result, cached=True)
