@@ -30,7 +30,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 TARGET = 1.5
 
-__all__ = ["BenchResult", "make_corpus", "run_bench", "main"]
+__all__ = ["BenchResult", "main", "make_corpus", "run_bench"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class BenchResult:
 
 
 def _field(name: str) -> re.Pattern[str]:
-    return re.compile(rf"^{name}:.*$", re.M)
+    return re.compile(rf"^{name}:.*$", re.MULTILINE)
 
 
 def make_corpus(target: Path, records: int, source: Path = REPO) -> Path:
@@ -72,12 +72,12 @@ def make_corpus(target: Path, records: int, source: Path = REPO) -> Path:
         stem, text = seeds[i % len(seeds)]
         # Every copy must stay valid and unique: its own title, arXiv id and DOI;
         # builds_on points at the first copy of the base, which always exists.
-        text = _field("title").sub(lambda m: f'title: "Generated record {i}: {stem}"', text, count=1)
+        text = _field("title").sub(f'title: "Generated record {i}: {stem}"', text, count=1)
         text = _field("arxiv").sub(f'arxiv: "{9000 + i // 100000:04d}.{i % 100000:05d}"', text, count=1)
         text = _field("doi").sub(f'doi: "10.5555/bench.{i}"', text, count=1)
         text = re.sub(r"^builds_on: \[(.*)\]$",
                       lambda m: "builds_on: [" + ", ".join(f"{b.strip()}-0" for b in m.group(1).split(",")) + "]",
-                      text, count=1, flags=re.M)
+                      text, count=1, flags=re.MULTILINE)
         (papers_out / f"{stem}-{i // len(seeds)}.yaml").write_text(text, encoding="utf-8")
     return target
 

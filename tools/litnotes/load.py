@@ -1,24 +1,52 @@
 """Read YAML files into plain data, turning every way a file can be broken into a Problem.
 
-Parsing uses libyaml (``CSafeLoader``) and keeps no positions: line numbers are
-worked out afterwards, by :func:`locate`, only for a file that has a problem.
+libyaml composes the node tree; a small builder below turns it into dicts,
+lists, strings and numbers.  The builder is where records are stricter than
+YAML: no duplicate keys, no anchors or aliases, no tags that construct
+objects, and dates stay strings.  It is also faster than PyYAML's generic
+constructor, which pays for the schema validation that follows.
+
+No positions are kept: line numbers are worked out afterwards, by
+:func:`locate`, only for a file that has a problem.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from litnotes.problems import Problem
 
-__all__ = ["Source", "read_source", "parse_yaml", "locate"]
+__all__ = ["Source", "locate", "parse_yaml", "read_source"]
 
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_CORE = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP = _CORE + "str", _CORE + "seq", _CORE + "map"
+
+# Implicit types a record may use.  Timestamps stay strings so that an
+# impossible date is a validation problem with a position, not a crash;
+# '=' and '<<' (value and merge keys) are plain text.
+_RESOLVERS: dict[str, tuple[tuple[str, Any], ...]] = {
+    first: tuple((tag, regexp) for tag, regexp in resolvers
+                 if tag not in (_CORE + "timestamp", _CORE + "value", _CORE + "merge"))
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items() if first is not None
+}
+
+_constructor = SafeConstructor()
+# Explicit or implicit, these are the only tags a record's scalars may carry.
+_SCALARS: dict[str, tuple[Callable[[ScalarNode], Any], str]] = {
+    _CORE + "int": (_constructor.construct_yaml_int, "an integer"),
+    _CORE + "float": (_constructor.construct_yaml_float, "a number"),
+    _CORE + "bool": (_constructor.construct_yaml_bool, "true or false"),
+    _CORE + "null": (_constructor.construct_yaml_null, "null"),
+}
 
 
 class _ParseProblem(Exception):
@@ -27,39 +55,85 @@ class _ParseProblem(Exception):
         self.mark, self.message, self.rule = mark, message, rule
 
 
-class _Loader(yaml.CSafeLoader):
-    """libyaml's safe loader, stricter: no duplicate keys, no aliases, dates stay strings."""
-
-    # Dates stay strings so that an impossible date is a validation problem
-    # with a position, not a ValueError raised while constructing.
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        # An alias hands the constructor a node it has already seen; refusing
-        # it keeps "billion laughs" documents linear.
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise _ParseProblem(node.start_mark, "anchors and aliases (&name, *name) are not allowed in records; write the value out", "yaml-alias")
-        return super().construct_object(node, deep)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
-        seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
-            if key in seen:
-                first = seen[key].start_mark.line + 1
-                raise _ParseProblem(key_node.start_mark, f"duplicate key '{key}' (first defined on line {first}); keep one of them", "yaml-duplicate-key")
-            seen[key] = key_node
-        return super().construct_mapping(node, deep)
+try:
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: slower, same results
+    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
 
 
-def _refuse_tag(loader: yaml.BaseLoader, suffix: str, node: yaml.Node) -> Any:
-    raise _ParseProblem(node.start_mark, f"YAML tag '{node.tag}' is not allowed: records hold plain data; remove the tag", "yaml-tag")
+class _Composer(_Parser):  # type: ignore[misc]
+    """libyaml's parser and composer, with the record's implicit types and nothing else."""
+
+    # The composer calls these for every node; path resolvers are never used.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _RESOLVERS.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
 
 
-_Loader.add_multi_constructor("", _refuse_tag)  # type: ignore[no-untyped-call]
+def _compose(text: str) -> yaml.Node | None:
+    composer = _Composer(text)
+    try:
+        return composer.get_single_node()
+    finally:
+        composer.dispose()
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+
+
+def _build(node: yaml.Node, seen: set[int]) -> Any:
+    """Plain data from a node tree; raises _ParseProblem for what a record may not hold."""
+    # An alias hands back a node already seen; refusing it keeps "billion
+    # laughs" documents linear and records free of shared structure.
+    if id(node) in seen:
+        raise _ParseProblem(node.start_mark, "this value is anchored (&name) and used again through an alias (*name); "
+                            "anchors and aliases are not allowed in records: write the value out", "yaml-alias")
+    seen.add(id(node))
+    cls, tag = node.__class__, node.tag
+    if cls is ScalarNode:
+        if tag == _STR:
+            return node.value
+        if tag in _SCALARS:
+            construct, kind = _SCALARS[tag]
+            try:
+                return construct(node)
+            except (ValueError, KeyError, TypeError, OverflowError):
+                raise _ParseProblem(node.start_mark, f"'{node.value}' cannot be read as {kind}; "
+                                    "put it in quotes to keep it as text", "yaml-value") from None
+    elif cls is SequenceNode and tag == _SEQ:
+        return [_build(child, seen) for child in node.value]
+    elif cls is MappingNode and tag == _MAP:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _build(key_node, seen)
+            if key.__class__ in (list, dict):
+                raise _ParseProblem(key_node.start_mark, "a key must be plain text, not a list or mapping; "
+                                    "write 'field: value'", "yaml-key")
+            if key in out:
+                first = next(k for k, _ in node.value if k is not key_node and _build(k, set()) == key)
+                raise _ParseProblem(key_node.start_mark, f"duplicate key '{key}' (first defined on line "
+                                    f"{first.start_mark.line + 1}); keep one of them", "yaml-duplicate-key")
+            out[key] = _build(value_node, seen)
+        return out
+    raise _ParseProblem(node.start_mark, f"YAML tag '{_short_tag(tag)}' is not allowed: records hold plain text, "
+                        "numbers and lists; remove the tag", "yaml-tag")
 
 
 @dataclass
@@ -69,56 +143,121 @@ class Source:
     path: str
     text: str = ""
     problem: Problem | None = None
-    _root: Any = field(default=None, repr=False)
 
     @cached_property
     def root(self) -> yaml.Node | None:
         """The composed node tree, built on first use (only for files with a problem)."""
         try:
-            return yaml.compose(self.text, Loader=yaml.CSafeLoader)
-        except yaml.YAMLError:
+            return _compose(self.text)
+        except (yaml.YAMLError, RecursionError):
             return None
 
 
 def read_source(path: Path, display: str | None = None) -> Source:
     """Read a file as UTF-8 (a byte-order mark is dropped, CRLF is accepted)."""
     shown = display or str(path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Source(shown, "", Problem(shown, 1, 1, f"cannot read the file ({exc.strerror or exc}); "
+                                         "check that it exists and is readable", "read"))
     try:
         return Source(shown, data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         start = exc.start
         line = data.count(b"\n", 0, start) + 1
         col = start - (data.rfind(b"\n", 0, start) + 1) + 1
-        msg = f"file is not valid UTF-8 (byte 0x{data[start]:02x}); save it as UTF-8"
+        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+        msg = (f"file is not valid UTF-8 (byte 0x{data[start]:02x})"
+               + ("; it looks like UTF-16" if utf16 else "") + "; save it as UTF-8")
         return Source(shown, "", Problem(shown, line, col, msg, "encoding"))
 
 
-_TAB_INDENT = re.compile(r"^ *\t", re.M)
+# libyaml's wording -> what the author should do about it.
+_SYNTAX_HINTS = (
+    ("mapping values are not allowed", "put the value in quotes if it contains ': '"),
+    ("alias", "a value starting with '*' or '&' is read as a YAML alias or anchor; put it in quotes"),
+    ("found another document", "a record is a single YAML document; remove the '---' line"),
+    ("did not find expected key", "check the indentation of this line and the lines above"),
+    ("did not find expected '-' indicator", "check the indentation of this line and the lines above"),
+    ("could not find expected ':'", "a line needs 'field: value'; check for a missing ':' or an unclosed quote"),
+    ("did not find expected ',' or ']'", "close the list with ']'"),
+    ("did not find expected ',' or '}'", "close the mapping with '}'"),
+    ("unknown escape character", "in double quotes a backslash starts an escape: write '\\\\' or use single quotes"),
+)
 
 
 def parse_yaml(source: Source) -> tuple[Any, Problem | None]:
-    """Parse one YAML document; never raises for bad input."""
+    """Parse one YAML document into plain data; never raises for bad input."""
     if source.problem:
         return None, source.problem
     try:
-        return yaml.load(source.text, Loader=_Loader), None
+        node = _compose(source.text)
+        return (None if node is None else _build(node, set())), None
     except _ParseProblem as exc:
         return None, _at(source, exc.mark, exc.message, exc.rule)
     except yaml.MarkedYAMLError as exc:
-        tab = _TAB_INDENT.search(source.text)
-        if tab:
-            line = source.text.count("\n", 0, tab.start()) + 1
-            col = tab.end() - tab.start()
-            return None, Problem(source.path, line, col, "tab character used for indentation; indent with spaces", "yaml-tab")
-        what = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
-            what = f"{exc.problem} ({exc.context})"
-        return None, _at(source, exc.problem_mark or exc.context_mark, f"YAML syntax error: {what}", "yaml-syntax")
-    except yaml.YAMLError as exc:  # e.g. a second document, or a reader error
-        return None, Problem(source.path, 1, 1, f"YAML error: {exc}", "yaml-syntax")
+        return None, _syntax_problem(source, exc)
+    except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        line, col = _position(source.text, exc.position)
+        return None, Problem(source.path, line, col, f"the file contains the control character U+{char:04X}, which "
+                             "YAML does not allow; remove it", "yaml-character")
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml reports everything above
+        return None, Problem(source.path, 1, 1, f"YAML error: {' '.join(str(exc).split())}", "yaml-syntax")
     except RecursionError:
-        return None, Problem(source.path, 1, 1, "YAML nesting is too deep", "yaml-syntax")
+        return None, Problem(source.path, 1, 1, "YAML nesting is too deep; records are flat mappings", "yaml-syntax")
+
+
+def _syntax_problem(source: Source, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    problem, context = exc.problem or "", exc.context or ""
+    lines = source.text.split("\n")
+    if mark is not None:
+        line_text = lines[mark.line] if mark.line < len(lines) else ""
+        indent = line_text[:len(line_text) - len(line_text.lstrip(" \t"))]
+        if "\t" in indent or "tab character" in problem:
+            col = indent.index("\t") + 1 if "\t" in indent else mark.column + 1
+            return Problem(source.path, mark.line + 1, col, "tab character used for indentation; indent with spaces",
+                           "yaml-tab")
+        first = exc.context_mark.line if exc.context_mark else mark.line
+        quote = _unclosed_quote(lines, max(first, mark.line - 3), mark.line)
+        if quote:
+            return Problem(source.path, quote[0] + 1, quote[1], "YAML syntax error: the quoted value that starts "
+                           "here is not closed on its line; add the closing quote", "yaml-syntax")
+    if "found another document" in problem:
+        return _at(source, mark, "YAML syntax error: a second YAML document starts here; a record is a single "
+                   "document: remove the '---' line", "yaml-syntax")
+    what = problem or context or "invalid YAML"
+    if problem and context:
+        where = f" that starts on line {exc.context_mark.line + 1}" if exc.context_mark and mark and \
+            exc.context_mark.line != mark.line else ""
+        what = f"{problem} ({context}{where})"
+    hint = next((fix for needle, fix in _SYNTAX_HINTS if needle in problem or needle in context),
+                "check the quotes, brackets and indentation here")
+    return _at(source, mark, f"YAML syntax error: {what}; {hint}", "yaml-syntax")
+
+
+# A line whose value opens with a quote: "- 'x" or "field: \"x".
+_OPENS_QUOTE = re.compile(r"""^\s*(?:-\s+|[^\s#'"-][^:#]*:\s+)(["'])""")
+
+
+def _unclosed_quote(lines: list[str], first: int, last: int) -> tuple[int, int] | None:
+    """(0-based line, 1-based column) of a quote that opens a value and is not closed on its line."""
+    for number in range(max(first, 0), min(last, len(lines) - 1) + 1):
+        m = _OPENS_QUOTE.match(lines[number])
+        if not m:
+            continue
+        rest = lines[number][m.end():]
+        closed = re.search(r'(?<!\\)"', rest) if m.group(1) == '"' else "'" in rest.replace("''", "")
+        if not closed:
+            return number, m.end()
+    return None
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _at(source: Source, mark: yaml.Mark | None, message: str, rule: str) -> Problem:
@@ -136,12 +275,12 @@ def locate(source: Source, path: Sequence[str | int], *, key: bool = False) -> t
     if node is None:
         return 1, 1
     mark = node.start_mark
-    for step in path:
+    for i, step in enumerate(path):
         child = None
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == str(step):
-                    child, mark = v, (k.start_mark if key and step == path[-1] else v.start_mark)
+                    child, mark = v, (k.start_mark if key and i == len(path) - 1 else v.start_mark)
                     break
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
             child = node.value[step]
@@ -150,3 +289,4 @@ def locate(source: Source, path: Sequence[str | int], *, key: bool = False) -> t
             break
         node = child
     return mark.line + 1, mark.column + 1
+

@@ -4,6 +4,10 @@ The schema (``schema/paper.schema.json``) is the one declaration of a record's
 fields: editors read it through the ``yaml-language-server`` comment, and this
 module compiles it once.  Rules a schema cannot express (other files, other
 records, today's date) are the functions below.
+
+A clean record costs one libyaml parse, one compiled schema check and a few
+dictionary look-ups; the slow parts (jsonschema's full error list, line
+numbers) run only for a record that has a problem.
 """
 
 from __future__ import annotations
@@ -11,21 +15,32 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import json
+import os
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import fastjsonschema
-import jsonschema
 
 from litnotes.load import Source, locate, parse_yaml, read_source
 from litnotes.model import Category, KnowledgeBase, Paper, Venue
 from litnotes.problems import Problem
 
-__all__ = ["load_knowledge_base", "SCHEMA_PATH", "ID_PATTERN", "CATEGORIES_FILE", "VENUES_FILE",
-           "REPORTS_DIR", "schema"]
+__all__ = [
+    "CATEGORIES_FILE",
+    "ID_PATTERN",
+    "REPORTS_DIR",
+    "SCHEMA_PATH",
+    "VENUES_FILE",
+    "load_knowledge_base",
+    "load_taxonomy",
+    "normal_title",
+    "schema",
+    "venue_names",
+]
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "paper.schema.json"
 TAXONOMY_SCHEMA_PATH = Path(__file__).parent / "schema" / "taxonomy.schema.json"
@@ -34,34 +49,57 @@ CATEGORIES_FILE = "_categories.yaml"
 VENUES_FILE = "_venues.yaml"
 REPORTS_DIR = "reports"
 
-# Complete HTML tags, comments and script URLs: what could run in a reader's browser.
-_RAW_HTML = re.compile(r"<(/?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?|!--)>?|\bjavascript:", re.I)
+# Complete HTML tags, comments and script URLs: what could run in a reader's
+# browser.  A lone '<' (as in "a < b" or $x<y$) is not a tag.
+_RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|javascript:", re.IGNORECASE)
 _TEXT_FIELDS = ("title", "abbr", "summary", "notes")
+# Markdown code is shown as text, never run: `x<y>` and fenced blocks are left out of the HTML search.
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+# What a backslash escape in a double-quoted string turns into ("\alpha" is BEL + "lpha").
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str = "paper") -> dict[str, Any]:
+    """The parsed JSON Schema: ``paper`` (a record) or ``taxonomy`` (categories and venues)."""
     path = SCHEMA_PATH if name == "paper" else TAXONOMY_SCHEMA_PATH
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
-def _validators(name: str) -> tuple[Any, jsonschema.protocols.Validator]:
-    """A compiled validator for the clean fast path, and jsonschema for full error lists."""
-    s = schema(name)
-    return fastjsonschema.compile(s), jsonschema.Draft202012Validator(s)
+@cache
+def _fast_validator(name: str) -> Any:
+    return fastjsonschema.compile(schema(name))
 
 
-def _schema_problems(source: Source, data: dict, name: str, path_prefix: tuple = ()) -> list[Problem]:
-    fast, full = _validators(name)
+@cache
+def _full_validator(name: str) -> Any:
+    import jsonschema  # only needed once something is wrong; it is slow to import
+
+    return jsonschema.Draft202012Validator(schema(name))
+
+
+def _schema_problems(source: Source, data: Any, name: str, wrap: str | None = None) -> list[Problem]:
+    """Problems of ``data`` against a schema; ``wrap`` validates ``{wrap: data}`` and locates inside ``data``."""
+    instance = {wrap: data} if wrap else data
     try:
-        fast(data)
+        _fast_validator(name)(instance)
         return []
-    except fastjsonschema.JsonSchemaException:
-        pass
+    except Exception as fast_error:  # noqa: BLE001 - any failure, even a crash on odd data: ask jsonschema
+        first = fast_error
     problems = []
-    for err in full.iter_errors(data):
-        problems.extend(_describe(source, err, path_prefix))
+    for err in _full_validator(name).iter_errors(instance):
+        problems.extend(_describe(source, err, 1 if wrap else 0))
+    if not problems:
+        # The two validators disagree at the edges (fastjsonschema reads '$' as the very end of
+        # the text, jsonschema also before a final newline); the stricter answer wins.
+        where = tuple(getattr(first, "path", [])[1 + bool(wrap):])
+        line, col = locate(source, where)
+        msg = f"'{_field_name(where) or 'record'}' has an invalid value"
+        if isinstance(first, fastjsonschema.JsonSchemaValueException) and isinstance(first.definition, dict):
+            hint = first.definition.get("x-hint")
+            msg += f" {_shown(first.value)}" + (f"; {hint}" if hint else "; remove a trailing newline or space")
+        problems.append(Problem(source.path, line, col, msg, "schema"))
     return problems
 
 
@@ -72,51 +110,96 @@ def _field_name(path: Iterable[Any]) -> str:
     return out
 
 
-def _describe(source: Source, err: jsonschema.ValidationError, prefix: tuple) -> list[Problem]:
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return _kind_of(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+_EXPECTED = {"string": "a string", "integer": "an integer", "array": "a list", "object": "a mapping",
+             "number": "a number", "boolean": "true or false", "null": "null"}
+
+
+def _describe(source: Source, err: Any, skip: int) -> list[Problem]:
     """Turn one jsonschema error into problems that say what was expected and received."""
-    where = prefix + tuple(err.absolute_path)
-    name = _field_name(err.absolute_path) or "record"
-    hint = err.schema.get("x-hint") if isinstance(err.schema, dict) else None
+    path = tuple(err.absolute_path)[skip:]
+    name = _field_name(path) or "record"
+    schema_node = err.schema if isinstance(err.schema, dict) else {}
+    hint = schema_node.get("x-hint")
     kind = err.validator
+    got = err.instance
+    if "propertyNames" in err.schema_path:
+        line, col = locate(source, path + (got,), key=True)
+        return [Problem(source.path, line, col, f"key {_shown(got)}{_in(path)} is not a valid id; use lowercase "
+                        "letters, digits and '-'", "schema-propertyNames")]
     if kind == "additionalProperties":
-        known = sorted(err.schema.get("properties", {}))
-        extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
+        known = sorted(schema_node.get("properties", {}))
         out = []
-        for key in extra:
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            fix = f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(known)}"
-            line, col = locate(source, where + (key,), key=True)
-            out.append(Problem(source.path, line, col, f"unknown field '{key}'; {fix}", "unknown-field"))
+        for key in _unknown_keys(got, schema_node):
+            line, col = locate(source, path + (key,), key=True)
+            out.append(Problem(source.path, line, col, f"unknown field '{key}'{_in(path)}; {_field_fix(key, known)}",
+                               "unknown-field"))
         return out
     if kind == "required":
-        missing = [k for k in err.validator_value if k not in err.instance]
-        line, col = locate(source, where)
-        return [Problem(source.path, line, col, f"missing required field '{k}'" + (f" in {name}" if where != prefix else ""), "required") for k in missing]
-    got = err.instance
-    shown = json.dumps(got, ensure_ascii=False) if not isinstance(got, (dict, list)) else type(got).__name__
-    if kind == "type":
-        expected = {"string": "a string", "integer": "an integer", "array": "a list", "object": "a mapping",
-                    "number": "a number", "boolean": "true or false"}
+        # A misspelt field is reported once, as unknown with a suggestion, not also as missing.
+        known = sorted(schema_node.get("properties", {}))
+        misspelt = {close[0] for key in _unknown_keys(got, schema_node)
+                    if (close := difflib.get_close_matches(str(key), known, n=1, cutoff=0.6))}
+        line, col = locate(source, path)
+        out = []
+        for key in err.validator_value:
+            if key in got or key in misspelt:
+                continue
+            about = schema_node.get("properties", {}).get(key, {}).get("description", "").rstrip(".")
+            out.append(Problem(source.path, line, col, f"missing required field '{key}'{_in(path)}; add it"
+                               + (f" ({about[:1].lower()}{about[1:]})" if about else ""), "required"))
+        return out
+    if kind == "type" and got is None:
+        msg = f"'{name}' has no value; write it after '{path[-1] if path else name}:'" if path else \
+            f"'{name}' has no value"
+    elif kind == "type":
         want = err.validator_value if isinstance(err.validator_value, str) else err.validator_value[0]
-        msg = f"'{name}' must be {expected.get(want, want)}, got {_kind_of(got)} {shown}"
-    elif kind == "minItems":
-        msg = f"'{name}' must not be empty"
-    elif kind in ("minLength", "pattern") and isinstance(got, str) and not got.strip():
+        shown = "" if isinstance(got, (dict, list)) else f" {_shown(got)}"
+        article = "a " if isinstance(got, (dict, list)) else ""
+        msg = f"'{name}' must be {_EXPECTED.get(want, want)}, got {article}{_kind_of(got)}{shown}"
+        if want == "string" and isinstance(got, (int, float, bool)) and not hint:
+            hint = "put the value in quotes"
+    elif kind == "minItems" or kind in ("minLength", "pattern") and isinstance(got, str) and not got.strip():
         msg = f"'{name}' must not be empty"
     elif kind == "pattern":
-        msg = f"'{name}' has an invalid value {shown}"
+        msg = f"'{name}' has an invalid value {_shown(got)}"
+        if not hint and name.endswith(("venue", "category")):
+            hint = "use a lowercase key"
+    elif kind == "maxLength":
+        msg, hint = f"'{name}' is longer than {err.validator_value} characters; shorten it", None
     elif kind == "uniqueItems":
-        msg = f"'{name}' lists an item more than once"
+        msg, hint = f"'{name}' lists an item more than once; remove the repeated item", None
     elif kind == "minimum":
-        msg = f"'{name}' must be at least {err.validator_value}, got {shown}"
+        msg = f"'{name}' must be at least {err.validator_value}, got {_shown(got)}"
     elif kind == "enum":
-        msg = f"'{name}' must be one of: {', '.join(map(str, err.validator_value))}; got {shown}"
+        msg = f"'{name}' must be one of: {', '.join(map(str, err.validator_value))}; got {_shown(got)}"
     else:
         msg = f"'{name}': {err.message}"
     if hint:
         msg += f"; {hint}"
-    line, col = locate(source, where)
+    line, col = locate(source, path)
     return [Problem(source.path, line, col, msg, f"schema-{kind}")]
+
+
+def _unknown_keys(instance: Any, schema_node: dict) -> list[Any]:
+    props = schema_node.get("properties", {})
+    return [k for k in instance if k not in props] if isinstance(instance, dict) else []
+
+
+def _in(path: tuple) -> str:
+    return f" in '{_field_name(path)}'" if path else ""
+
+
+def _field_fix(key: Any, known: list[str]) -> str:
+    if key == "id":
+        return "the id is the file name (papers/<id>.yaml); remove the field"
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(known)}"
 
 
 def _kind_of(value: Any) -> str:
@@ -124,98 +207,137 @@ def _kind_of(value: Any) -> str:
             list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
 
 
-def _suggest(value: str, known: Iterable[str]) -> str:
-    keys = sorted(known)
-    close = difflib.get_close_matches(value, keys, n=1, cutoff=0.5) or difflib.get_close_matches(
-        value.lower(), keys, n=1, cutoff=0.5)
-    return f"did you mean '{close[0]}'?" if close else f"known: {', '.join(keys)}"
+def venue_names(venues: dict[str, Any]) -> dict[str, str]:
+    """Every spelling of a venue, lowercased (key, short name, full name, aliases) -> its key.
+
+    ``venues`` is the raw mapping of ``papers/_venues.yaml``.
+    """
+    names: dict[str, str] = {}
+    for key, entry in venues.items():
+        spellings = [key]
+        if isinstance(entry, dict):
+            spellings += [entry.get("short"), entry.get("name"), *(entry.get("aliases") or [])]
+        for spelling in spellings:
+            if isinstance(spelling, str) and spelling.strip():
+                names.setdefault(spelling.strip().casefold(), key)
+    return names
 
 
-def _normal_title(title: str) -> str:
+def _suggest(value: str, names: dict[str, str], kind: str) -> str:
+    """'did you mean …?' from the keys and other spellings (case-insensitive), else the known keys."""
+    folded = value.strip().casefold()
+    if folded in names:
+        return f"did you mean '{names[folded]}'?"
+    close = difflib.get_close_matches(folded, sorted(names), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{names[close[0]]}'?"
+    return f"known {kind}: {', '.join(sorted(set(names.values())))}"
+
+
+def normal_title(title: str) -> str:
+    """A title reduced to what two spellings of the same title share (case, punctuation, spaces dropped)."""
     text = unicodedata.normalize("NFKC", title).casefold()
     return re.sub(r"[\W_]+", "", text)
 
 
-def _load_mapping(path: Path, display: str) -> tuple[Source, Any, list[Problem]]:
+def _load_mapping(path: Path, display: str, what: str) -> tuple[Source, Any, list[Problem]]:
     source = read_source(path, display)
     data, problem = parse_yaml(source)
     if problem:
         return source, None, [problem]
     if data is None:
-        return source, None, [Problem(display, 1, 1, "file is empty; a record needs at least: "
-                                      + ", ".join(schema()["required"]), "empty")]
+        empty = "file is empty" if not source.text.strip() else "file has no fields"
+        return source, None, [Problem(display, 1, 1, f"{empty}; {what}", "empty")]
     if not isinstance(data, dict):
         return source, None, [Problem(display, 1, 1, f"the top level must be a mapping of fields, got {_kind_of(data)}; "
                                       "write 'field: value' lines", "top-level")]
     return source, data, []
 
 
-def _load_taxonomy(papers_dir: Path, rel: str, kind: str) -> tuple[dict[str, Any], list[Problem]]:
+def load_taxonomy(papers_dir: Path, rel: str, kind: str) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+    """(model objects, raw entries, problems) of ``_categories.yaml`` (``kind="categories"``) or ``_venues.yaml``.
+
+    ``rel`` is the records folder as shown in problems, e.g. ``papers``.
+    """
     path = papers_dir / (CATEGORIES_FILE if kind == "categories" else VENUES_FILE)
     display = f"{rel}/{path.name}"
-    if not path.exists():
-        return {}, [Problem(display, 1, 1, f"missing {kind} file; create it with one entry per {kind[:-1]}", "taxonomy")]
-    source, data, problems = _load_mapping(path, display)
+    one = "category" if kind == "categories" else "venue"
+    example = "feature: {title: 特征蒸馏}" if kind == "categories" else \
+        "neurips: {name: Conference on Neural Information Processing Systems, kind: conference}"
+    if not path.is_file():
+        return {}, {}, [Problem(display, 1, 1, f"missing {kind} file; create it with one entry per {one}, "
+                                f"e.g. '{example}'", "taxonomy")]
+    source, data, problems = _load_mapping(path, display, f"add one entry per {one}, e.g. '{example}'")
     if problems:
-        return {}, problems
-    problems = _schema_problems(source, {kind: data}, "taxonomy")
-    problems = [p if not p.message.startswith(f"'{kind}.") else
-                Problem(p.path, p.line, p.col, p.message.replace(f"'{kind}.", "'", 1), p.rule) for p in problems]
+        return {}, {}, problems
+    problems = _schema_problems(source, data, "taxonomy", wrap=kind)
     if problems:
-        return {}, problems
+        return {}, {}, problems
     if kind == "categories":
-        return {k: Category(k, v["title"], v.get("description", "")) for k, v in data.items()}, []
-    return {k: Venue(k, v["name"], v.get("short", k), v["kind"]) for k, v in data.items()}, []
+        return {k: Category(k, v["title"], v.get("description", "")) for k, v in data.items()}, data, []
+    return {k: Venue(k, v["name"], v.get("short", k), v["kind"]) for k, v in data.items()}, data, []
+
+
+def _records(papers_dir: Path) -> list[str]:
+    """File names under the records folder, sorted (strings sort faster than Paths)."""
+    with os.scandir(papers_dir) as entries:
+        return sorted(e.name for e in entries if not e.name.startswith((".", "_")) and e.is_file())
 
 
 def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: str = "docs",
                         today: _dt.date | None = None) -> tuple[KnowledgeBase, list[Problem]]:
     """Read and check every record under ``root/papers``; return the valid ones and every problem.
 
-    Paths in problems are relative to ``root`` as given on the command line.
+    Paths in problems are relative to ``root``.  A missing records folder is a
+    single problem with rule ``usage`` and line 0.
     """
     root = Path(root)
     papers_dir = root / papers
     today = today or _dt.date.today()
     problems: list[Problem] = []
     if not papers_dir.is_dir():
-        return KnowledgeBase({}, {}, {}), [Problem(papers, 0, 0, "papers folder not found; run from the repository root or pass --root", "usage")]
-    categories, cat_problems = _load_taxonomy(papers_dir, papers, "categories")
-    venues, venue_problems = _load_taxonomy(papers_dir, papers, "venues")
+        return KnowledgeBase({}, {}, {}), [Problem(papers, 0, 0, f"papers folder not found: {papers_dir}; run from "
+                                                   "the repository root or pass --root", "usage")]
+    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories")
+    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues")
     problems += cat_problems + venue_problems
     reports_dir = root / docs / REPORTS_DIR
-    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if _is_date(p.stem))) if reports_dir.is_dir() else ()
+    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if _is_date(p.stem))) \
+        if reports_dir.is_dir() else ()
+    context = _Context(papers, docs, today, reports, categories, venues,
+                       venue_names(raw_venues), _category_names(raw_categories))
 
     loaded: list[tuple[str, Source, dict]] = []
-    for path in sorted(papers_dir.iterdir()):
-        name = path.name
-        if name.startswith((".", "_")) or not path.is_file():
-            continue
+    needs = "a record needs at least: " + ", ".join(schema()["required"])
+    for name in _records(papers_dir):
         display = f"{papers}/{name}"
-        if path.suffix == ".yml":
+        if name.endswith(".yml"):
             problems.append(Problem(display, 1, 1, "records use the .yaml extension; rename the file", "extension"))
             continue
-        if path.suffix != ".yaml":
+        if not name.endswith(".yaml"):
             continue
-        source, data, file_problems = _load_mapping(path, display)
+        source, data, file_problems = _load_mapping(papers_dir / name, display, needs)
         problems += file_problems
         if data is not None:
-            loaded.append((path.stem, source, data))
+            loaded.append((name[:-5], source, data))
 
-    all_ids = {stem for stem, _, _ in loaded}
+    context.all_ids = {stem for stem, _, _ in loaded}
     valid: dict[str, Paper] = {}
-    firsts: dict[tuple[str, str], tuple[str, Source]] = {}
+    firsts: dict[tuple[str, str], tuple[str, str]] = {}
     for stem, source, data in loaded:
-        mine = _schema_problems(source, data, "paper")
-        mine += _record_rules(stem, source, data, categories, venues, reports, all_ids, today, papers, docs)
-        for label, key, value in _unique_keys(stem, data):
+        mine = _record_rules(stem, source, data, context)
+        # A rule's message about a value is more specific than the schema's about the same value
+        # (an unknown venue also fails the key pattern), so the schema's is left out there.
+        shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
+        mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
+        for label, key, value, shown in _unique_keys(stem, data):
             if (label, value) in firsts:
-                other, _ = firsts[(label, value)]
+                other, other_shown = firsts[(label, value)]
                 line, col = locate(source, (key,)) if key else (1, 1)
-                mine.append(Problem(source.path, line, col, f"{label} is the same as in {other}; "
-                                    "a paper needs exactly one record", "duplicate"))
+                mine.append(Problem(source.path, line, col, _duplicate_message(label, shown, other, other_shown),
+                                    "duplicate"))
             else:
-                firsts[(label, value)] = (source.path, source)
+                firsts[(label, value)] = (source.path, shown)
         problems += mine
         if not mine:
             valid[stem] = _paper(stem, source.path, data)
@@ -230,25 +352,63 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     return kb, sorted(unique.values())
 
 
+_VALUE_RULES = ("venue", "category", "builds-on", "read")
+
+
+class _Context:
+    """What every record is checked against."""
+
+    def __init__(self, papers: str, docs: str, today: _dt.date, reports: tuple[str, ...], categories: dict,
+                 venues: dict, venue_spellings: dict[str, str], category_spellings: dict[str, str]) -> None:
+        self.papers, self.docs, self.today, self.reports = papers, docs, today, set(reports)
+        self.categories, self.venues = categories, venues
+        self.venue_spellings, self.category_spellings = venue_spellings, category_spellings
+        self.all_ids: set[str] = set()
+
+
+def _category_names(categories: dict[str, Any]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for key, entry in categories.items():
+        for spelling in (key, entry.get("title") if isinstance(entry, dict) else None):
+            if isinstance(spelling, str) and spelling.strip():
+                names.setdefault(spelling.strip().casefold(), key)
+    return names
+
+
 def _is_date(text: str) -> bool:
+    if not _DATE.fullmatch(text):
+        return False
     try:
         _dt.date.fromisoformat(text)
-        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+        return True
     except ValueError:
         return False
 
 
-def _unique_keys(stem: str, data: dict) -> Iterable[tuple[str, str | None, str]]:
-    yield "the id (ignoring case)", None, stem.lower()
+def _unique_keys(stem: str, data: dict) -> Iterable[tuple[str, str | None, str, str]]:
+    """(what, field, normalised value, value as written) of everything two records may not share."""
+    yield "id", None, stem.lower(), stem
     for key in ("arxiv", "doi"):
-        if isinstance(data.get(key), str):
-            yield f"{key} '{data[key]}'", key, data[key].lower()
-    if isinstance(data.get("title"), str) and data["title"].strip():
-        yield "the title", "title", _normal_title(data["title"])
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            yield key, key, value.lower(), value
+    title = data.get("title")
+    if isinstance(title, str) and title.strip():
+        yield "title", "title", normal_title(title), title
 
 
-def _record_rules(stem: str, source: Source, data: dict, categories: dict, venues: dict, reports: tuple,
-                  all_ids: set[str], today: _dt.date, papers: str, docs: str) -> list[Problem]:
+def _duplicate_message(label: str, shown: str, other: str, other_shown: str) -> str:
+    fix = "a paper needs exactly one record: merge the two files"
+    if label == "id":
+        return f"id '{shown}' is the same as '{other_shown}' ({other}) ignoring case; ids are unique ignoring " \
+               "case: merge the two records or rename one"
+    if label == "title":
+        same = "" if shown == other_shown else " ignoring case and punctuation"
+        return f"title is the same as in {other}{same}; {fix}"
+    return f"{label} '{shown}' is also in {other}; {fix}, or correct the {label}"
+
+
+def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[Problem]:
     out: list[Problem] = []
 
     def add(path: tuple, message: str, rule: str, key: bool = False) -> None:
@@ -259,37 +419,76 @@ def _record_rules(stem: str, source: Source, data: dict, categories: dict, venue
         out.append(Problem(source.path, 1, 1, f"file name '{stem}' is not a valid id: use lowercase letters, digits "
                            f"and '-', starting with a letter or digit (e.g. '{_slug(stem)}.yaml')", "id"))
     venue, category, year = data.get("venue"), data.get("category"), data.get("year")
-    if isinstance(venue, str) and venues and venue not in venues:
-        add(("venue",), f"venue '{venue}' is not a known venue; {_suggest(venue, venues)} "
-            f"(venues are listed in {papers}/{VENUES_FILE})", "venue")
-    if isinstance(category, str) and categories and category not in categories:
-        add(("category",), f"category '{category}' is not a known category; {_suggest(category, categories)} "
-            f"(categories are listed in {papers}/{CATEGORIES_FILE})", "category")
-    if isinstance(year, int) and not isinstance(year, bool) and year > today.year:
-        add(("year",), f"year {year} is in the future (this year is {today.year})", "year")
+    if isinstance(venue, str) and ctx.venues and venue not in ctx.venues:
+        if not venue.strip():
+            add(("venue",), f"'venue' is empty; use one of the keys of {ctx.papers}/{VENUES_FILE}: "
+                f"{', '.join(sorted(ctx.venues))}", "venue")
+        else:
+            add(("venue",), f"venue '{venue}' is not a known venue; {_suggest(venue, ctx.venue_spellings, 'venues')} "
+                f"(venues are the keys of {ctx.papers}/{VENUES_FILE})", "venue")
+    if isinstance(category, str) and ctx.categories and category not in ctx.categories:
+        if not category.strip():
+            add(("category",), f"'category' is empty; use one of the keys of {ctx.papers}/{CATEGORIES_FILE}: "
+                f"{', '.join(sorted(ctx.categories))}", "category")
+        else:
+            add(("category",), f"category '{category}' is not a known category; "
+                f"{_suggest(category, ctx.category_spellings, 'categories')} "
+                f"(categories are the keys of {ctx.papers}/{CATEGORIES_FILE})", "category")
+    if isinstance(year, int) and not isinstance(year, bool) and year > ctx.today.year:
+        add(("year",), f"year {year} is in the future (this year is {ctx.today.year}); "
+            "write the year of publication", "year")
+    elif isinstance(year, float) and year.is_integer():
+        add(("year",), f"'year' must be a whole number, got {year}; write it without a decimal point, e.g. "
+            f"{int(year)}", "year")
     read = data.get("read")
-    if isinstance(read, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", read):
+    if isinstance(read, str) and _DATE.fullmatch(read):
         if not _is_date(read):
-            add(("read",), f"'read' is not a real date: {read}; write YYYY-MM-DD", "read")
-        elif read not in reports:
-            add(("read",), f"no weekly report for 'read: {read}'; expected {docs}/{REPORTS_DIR}/{read}.md", "read")
+            add(("read",), f"'read' is not a real date: {read}; write the report's date as YYYY-MM-DD", "read")
+        elif read not in ctx.reports:
+            add(("read",), f"no weekly report for 'read: {read}' (expected {ctx.docs}/{REPORTS_DIR}/{read}.md); "
+                "use the date of an existing report", "read")
     bases = data.get("builds_on")
     if isinstance(bases, list):
         for i, base in enumerate(bases):
             if base == stem:
-                add(("builds_on", i), "'builds_on' names the paper itself", "builds-on")
-            elif isinstance(base, str) and base not in all_ids:
-                close = difflib.get_close_matches(base, sorted(all_ids), n=1)
-                fix = f"; did you mean '{close[0]}'?" if close else ""
-                add(("builds_on", i), f"'builds_on' names unknown paper '{base}' (no {papers}/{base}.yaml){fix}", "builds-on")
+                add(("builds_on", i), "'builds_on' names the paper itself; remove it", "builds-on")
+            elif isinstance(base, str) and base not in ctx.all_ids:
+                close = difflib.get_close_matches(base, sorted(ctx.all_ids), n=1)
+                fix = f"did you mean '{close[0]}'?" if close else "add that record first or fix the id"
+                add(("builds_on", i), f"'builds_on' names unknown paper '{base}' (no {ctx.papers}/{base}.yaml); "
+                    f"{fix}", "builds-on")
     for name in _TEXT_FIELDS + ("authors",):
         value = data.get(name)
+        if value is None:
+            continue
         for i, text in enumerate(value if isinstance(value, list) else [value]):
-            if isinstance(text, str) and (m := _RAW_HTML.search(text)):
-                where = (name, i) if isinstance(value, list) else (name,)
-                add(where, f"'{name}' contains raw HTML or a script URL ({m.group(0)!r}); write plain text or Markdown",
-                    "raw-html")
+            # '<' and ':' are rare in the notes; the regex runs only where they appear.
+            if not isinstance(text, str) or ("<" not in text and ":" not in text):
+                continue
+            if (m := _RAW_HTML.search(_CODE.sub("", text) if "`" in text else text)):
+                line, col = _find(source, m.group(0), locate(source, (name, i) if isinstance(value, list) else (name,)))
+                out.append(Problem(source.path, line, col, f"'{name}' contains raw HTML or a script URL "
+                                   f"({m.group(0)!r}); write plain text or Markdown", "raw-html"))
+    if "\\" in source.text:
+        for name, value in data.items():
+            for i, text in enumerate(value if isinstance(value, list) else [value]):
+                if isinstance(text, str) and (m := _CONTROL.search(text)):
+                    where = (name, i) if isinstance(value, list) else (name,)
+                    add(where, f"'{name}' contains the control character U+{ord(m.group(0)):04X}, most likely from a "
+                        "backslash escape in double quotes (\"\\alpha\" reads as BEL + 'lpha'); write '\\\\' for a "
+                        "backslash, or use single quotes or a block (|)", "control-character")
     return out
+
+
+def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int]:
+    """Where ``needle`` first appears at or after ``start`` (a block's lines are the file's lines)."""
+    lines = source.text.split("\n")
+    line, col = start
+    for number in range(line, len(lines) + 1):
+        found = lines[number - 1].find(needle, col - 1 if number == line else 0)
+        if found >= 0:
+            return number, found + 1
+    return start
 
 
 def _slug(text: str) -> str:
