@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urljoin
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -36,6 +37,18 @@ class _Config(Config):
     """Branch that the 'edit this record' links point at."""
 
 
+def _edit_base(config, docs: Path, root: Path, branch: str) -> str | None:
+    """The address that repository paths are appended to for 'edit' links, if the site has one."""
+    edit_uri = config.edit_uri or ""
+    if edit_uri.startswith(("http://", "https://")):
+        # edit_uri names the docs folder; its parent is the repository root.
+        docs_rel = docs.relative_to(root).as_posix() if docs.is_relative_to(root) else docs.name
+        return urljoin(edit_uri, "../" * (docs_rel.count("/") + 1))
+    if config.repo_url:
+        return f"{config.repo_url.rstrip('/')}/edit/{branch}/"
+    return None
+
+
 class LitnotesPlugin(BasePlugin[_Config]):
     def on_config(self, config):
         self.root = Path(config.config_file_path).parent
@@ -53,26 +66,27 @@ class LitnotesPlugin(BasePlugin[_Config]):
         for problem in problems:
             log.warning(problem.text())
         self.reports = read_reports(self.docs)
-        repo = (config.repo_url or "").rstrip("/")
-        edit_base = f"{repo}/edit/{self.config.edit_branch}/" if repo else None
+        edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
         pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
                             site_name=config.site_name)
-        sources = {paper_path(p.id): p.path for p in self.kb.papers.values()}
+        self.edit_base = edit_base
+        self.sources = {paper_path(p.id): p.path for p in self.kb.papers.values()}
         for path, content in pages.items():
             if files.get_file_from_path(path) is not None:
                 log.warning(f"{docs_rel}/{path}: this page is generated from the records; "
                             "remove the hand-written file of the same name")
                 continue
-            file = File.generated(config, path, content=content)
-            # The edit link of a paper page opens its YAML record, not a docs/ file.
-            file.edit_uri = f"../{sources[path]}" if path in sources else None
-            files.append(file)
+            files.append(File.generated(config, path, content=content))
         for name in _ASSETS:
             data = resources.files("litnotes").joinpath("assets", name).read_bytes()
             files.append(File.generated(config, f"assets/litnotes/{name}", content=data))
         return files
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
+        source = self.sources.get(page.file.src_uri) if page.file.generated_by else None
+        if source and self.edit_base:
+            # The edit button of a paper page opens its YAML record, not a docs/ file.
+            page.edit_url = self.edit_base + source
         if ":::" not in markdown or page.file.generated_by:
             return markdown
         docs_rel = Path(config.docs_dir).name

@@ -1,0 +1,513 @@
+r"""Math at build time: KaTeX renders every formula; labels and references on top.
+
+KaTeX comes from npm (``node_modules/katex/dist``) and runs in an embedded V8
+(mini-racer), loaded once per process: no process per formula, no math
+JavaScript in the browser.  Nothing here knows about MkDocs:
+
+- :class:`RenderCache` renders a formula once and keeps the HTML in memory and
+  in one JSON file on disk, keyed by the formula and its display mode.
+- :func:`render_page_math` takes a page's HTML as ``pymdownx.arithmatex``
+  (``generic: true``) leaves it, renders each formula, numbers ``\label``-ed
+  equations and the definition/theorem blocks, and reports what it defines and
+  every problem, located in the page's Markdown source.
+- :func:`resolve_refs` turns ``\eqref``/``\ref`` placeholders into links once
+  every page's labels are known, because a reference may point forward or to
+  another page.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import hashlib
+import html as htmllib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from litnotes import LitnotesError
+from litnotes.problems import Problem
+
+__all__ = [
+    "BLOCK_KINDS",
+    "DEFAULT_MACROS",
+    "KATEX_DIST",
+    "Katex",
+    "KatexError",
+    "KatexNotInstalled",
+    "PageMath",
+    "RenderCache",
+    "Target",
+    "find_katex",
+    "katex_css",
+    "merge_targets",
+    "render_cache",
+    "render_page_math",
+    "resolve_refs",
+]
+
+DEFAULT_MACROS: dict[str, str] = {r"\R": r"\mathbb{R}"}
+KATEX_DIST = "node_modules/katex/dist"
+
+# Admonition types that are numbered: (Chinese name, id prefix).
+BLOCK_KINDS: dict[str, tuple[str, str]] = {
+    "definition": ("定义", "def"),
+    "theorem": ("定理", "thm"),
+    "lemma": ("引理", "lem"),
+    "proposition": ("命题", "prop"),
+    "corollary": ("推论", "cor"),
+}
+_PROOF_TITLE = "证明"
+
+# Bumped when the options below change, so stale disk caches are ignored.
+_OPTIONS_VERSION = 1
+_RENDER_JS = r"""
+var console = {log: function () {}, warn: function () {}, error: function () {}};
+function litnotesRender(tex, displayMode, macros) {
+  try {
+    return JSON.stringify({html: katex.renderToString(tex, {
+      displayMode: displayMode,
+      throwOnError: true,
+      // "error" also rejects raw CJK text in math, which KaTeX cannot lay out; \text{...} is fine.
+      strict: "error",
+      output: "htmlAndMathml",
+      macros: JSON.parse(macros)
+    })});
+  } catch (e) {
+    return JSON.stringify({error: String((e && e.message) || e)});
+  }
+}
+"""
+
+
+class KatexError(LitnotesError):
+    """KaTeX rejected a formula; the message is KaTeX's own."""
+
+
+class KatexNotInstalled(LitnotesError):
+    """KaTeX's ``dist`` folder is missing: ``make setup`` has not run."""
+
+
+def find_katex(root: Path, dist: str | Path = KATEX_DIST) -> Path:
+    """Return KaTeX's ``dist`` folder under ``root``, or raise :class:`KatexNotInstalled`."""
+    folder = Path(root) / dist
+    if not (folder / "katex.min.js").is_file() or not (folder / "katex.min.css").is_file():
+        raise KatexNotInstalled(
+            f"{folder / 'katex.min.js'}: not found; KaTeX is installed from npm by package-lock.json: "
+            f"run `make setup` (or `npm ci`) in {Path(root).resolve()}"
+        )
+    return folder
+
+
+class Katex:
+    """KaTeX loaded once into an embedded V8; :meth:`render` is ``katex.renderToString``."""
+
+    def __init__(self, dist: Path) -> None:
+        from py_mini_racer import MiniRacer
+
+        self._ctx = MiniRacer()
+        self._ctx.eval((Path(dist) / "katex.min.js").read_text(encoding="utf-8"))
+        self._ctx.eval(_RENDER_JS)
+        self.version: str = str(self._ctx.eval("katex.version"))
+        self.renders = 0
+
+    def render(self, tex: str, display: bool, macros: Mapping[str, str]) -> str:
+        """Return KaTeX's HTML for ``tex``; raise :class:`KatexError` with KaTeX's message."""
+        self.renders += 1
+        # KaTeX stores \gdef definitions in the macros object, so each call gets a fresh one.
+        out = json.loads(self._ctx.call("litnotesRender", tex, display, json.dumps(dict(macros))))
+        if "error" in out:
+            raise KatexError(out["error"])
+        return out["html"]
+
+
+_ENGINES: dict[Path, Katex] = {}
+_CACHES: dict[tuple[Path, str, Path | None], RenderCache] = {}
+
+
+def _engine(dist: Path) -> Katex:
+    key = Path(dist).resolve()
+    if key not in _ENGINES:
+        _ENGINES[key] = Katex(key)
+    return _ENGINES[key]
+
+
+@dataclass
+class RenderCache:
+    """Rendered HTML by (formula, display mode), in memory and in ``directory/<fingerprint>.json``.
+
+    The fingerprint covers KaTeX's version and the macros, so a change of
+    either starts a fresh cache.  Errors are not cached.
+    """
+
+    engine: Katex
+    macros: Mapping[str, str]
+    directory: Path | None = None
+    hits: int = 0
+    misses: int = 0
+    _html: dict[str, str] = field(default_factory=dict, repr=False)
+    _used: set[str] = field(default_factory=set, repr=False)
+    _dirty: bool = False
+    _loaded: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        data = json.dumps([self.engine.version, sorted(self.macros.items()), _OPTIONS_VERSION])
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.directory is None else self.directory / f"katex-{self.fingerprint}.json"
+
+    def begin_build(self) -> None:
+        """Start counting a new build (``mkdocs serve`` reuses the cache across builds)."""
+        self.hits = self.misses = 0
+        self._used = set()
+
+    def render(self, tex: str, display: bool) -> str:
+        """Return the HTML for ``tex``, rendering it only if no cache has it."""
+        self._load()
+        key = ("D" if display else "I") + tex
+        self._used.add(key)
+        if key in self._html:
+            self.hits += 1
+            return self._html[key]
+        html = self.engine.render(tex, display, self.macros)
+        self.misses += 1
+        self._html[key] = html
+        self._dirty = True
+        return html
+
+    def save(self, prune: bool = True) -> None:
+        """Write the disk cache; with ``prune``, keep only the formulas this build used."""
+        path = self.path
+        if path is None:
+            return
+        if prune and set(self._html) != self._used:
+            self._html = {k: v for k, v in self._html.items() if k in self._used}
+            self._dirty = True
+        if not self._dirty:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename: a parallel build never reads half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".katex-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self._html, f, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+        self._dirty = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        path = self.path
+        if path is None or not path.is_file():
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # A damaged cache is only a slower build.
+        if isinstance(data, dict):
+            self._html.update({k: v for k, v in data.items() if isinstance(v, str)})
+
+
+def render_cache(dist: Path, macros: Mapping[str, str], directory: Path | None) -> RenderCache:
+    """Return the process-wide cache for this KaTeX, macros and cache folder."""
+    engine = _engine(dist)
+    macros = dict(macros)
+    probe = RenderCache(engine, macros, directory)
+    key = (Path(dist).resolve(), probe.fingerprint, directory)
+    return _CACHES.setdefault(key, probe)
+
+
+_FONT_FALLBACKS = re.compile(r',url\(fonts/[^)]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)')
+_FONT_URL = re.compile(r"url\((fonts/[^)]+)\)")
+
+
+def katex_css(dist: Path) -> tuple[str, list[str]]:
+    """Return KaTeX's CSS with only the woff2 fonts, and those fonts' paths relative to the CSS."""
+    css = (Path(dist) / "katex.min.css").read_text(encoding="utf-8")
+    css = _FONT_FALLBACKS.sub("", css)
+    return css, sorted(set(_FONT_URL.findall(css)))
+
+
+# --- Pages: formulas, labels, numbered blocks ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    r"""Something a ``\label`` names: a numbered equation or a definition/theorem block."""
+
+    name: str
+    kind: str  #: ``"equation"`` or a key of :data:`BLOCK_KINDS`
+    number: int
+    anchor: str  #: the HTML id, e.g. ``eq-jensen``
+    path: str  #: the Markdown file that defines it, as shown in messages
+    line: int
+    caption: str  #: plain text, e.g. ``式 (2)`` or ``定理 1（Jensen 不等式）``
+    page_title: str = ""  #: shown with the caption when the reference is on another page
+
+
+@dataclass
+class PageMath:
+    """What :func:`render_page_math` made of one page."""
+
+    html: str
+    targets: list[Target] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)  #: every id added, labelled or not
+    problems: list[Problem] = field(default_factory=list)
+    formulas: int = 0
+
+
+_KIND_ALT = "|".join(BLOCK_KINDS) + "|proof"
+_BLOCK = re.compile(
+    rf'<div class="admonition (?P<akind>{_KIND_ALT})(?P<aextra>(?: [^"]*)?)">'
+    r'(?:\s*<p class="admonition-title">(?P<atitle>.*?)</p>)?'
+    rf'|<details class="(?P<dkind>{_KIND_ALT})(?P<dextra>(?: [^"]*)?)"(?P<open> open(?:="open")?)?>'
+    r"\s*<summary>(?P<dtitle>.*?)</summary>",
+    re.DOTALL,
+)
+_SEGMENT = re.compile(
+    r"(?P<skip><!--.*?-->|<pre\b.*?</pre>|<code\b.*?</code>|<script\b.*?</script>|<style\b.*?</style>)"
+    r'|<(?P<tag>span|div) class="arithmatex">(?P<math>.*?)</(?P=tag)>'
+    r"|\\(?P<cmd>eqref|ref)\{(?P<name>[^{}<>]*)\}",
+    re.DOTALL,
+)
+_LABEL = re.compile(r"\\label\{([^{}]*)\}")
+_TAG = re.compile(r"\\tag\*?\{")
+_NAME = re.compile(r"[\w.:-]+")
+_TAGS = re.compile(r"<[^>]+>")
+_PLACEHOLDER = re.compile(
+    r'<a class="math-ref" data-ref="(?P<name>[^"]*)" data-cmd="(?P<cmd>eqref|ref)" '
+    r'data-at="(?P<line>\d+):(?P<col>\d+)">.*?</a>',
+    re.DOTALL,
+)
+
+
+class _Locator:
+    """Finds snippets of a page's Markdown in document order, as (line, column), 1-based."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._starts = [0] + [m.end() for m in re.finditer("\n", source)]
+        self._cursor = 0
+
+    def find(self, *candidates: str) -> tuple[int, int]:
+        """Locate the first candidate found after the previous hit (else anywhere); (0, 0) if none."""
+        for cand in candidates:
+            if not cand:
+                continue
+            at = self.source.find(cand, self._cursor)
+            if at < 0:
+                at = self.source.find(cand)
+            if at >= 0:
+                self._cursor = at + len(cand)
+                line = bisect.bisect_right(self._starts, at)
+                return line, at - self._starts[line - 1] + 1
+        return 0, 0
+
+
+def _first_line(text: str) -> str:
+    return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+
+
+def _plain(title_html: str) -> str:
+    text = htmllib.unescape(_TAGS.sub("", title_html))
+    return re.sub(r"\\[()\[\]]", "", text).strip()
+
+
+def _problem(path: str, at: tuple[int, int], message: str, rule: str) -> Problem:
+    return Problem(path, at[0], at[1], message, rule)
+
+
+def render_page_math(
+    html: str,
+    source: str,
+    path: str,
+    render: Callable[[str, bool], str],
+    page_title: str = "",
+) -> PageMath:
+    r"""Render one page's math and number its labelled equations and theorem-like blocks.
+
+    ``html`` is the page as Markdown rendered it (``pymdownx.arithmatex`` in
+    generic mode); ``source`` is the page's Markdown, used only to locate
+    problems; ``path`` names the page in messages; ``render(tex, display)``
+    returns KaTeX's HTML or raises :class:`KatexError`.  ``\eqref``/``\ref`` in
+    prose become placeholders for :func:`resolve_refs`.
+    """
+    out = PageMath(html)
+    _number_blocks(out, source, path, page_title)
+    _render_segments(out, source, path, render, page_title)
+    return out
+
+
+def _number_blocks(out: PageMath, source: str, path: str, page_title: str) -> None:
+    counters = dict.fromkeys(BLOCK_KINDS, 0)
+    proofs = 0
+    labels = _Locator(source)
+
+    def block(m: re.Match[str]) -> str:
+        nonlocal proofs
+        admonition = m.group("akind") is not None
+        kind = m.group("akind") or m.group("dkind")
+        title = (m.group("atitle") if admonition else m.group("dtitle")) or ""
+        names = _LABEL.findall(title)
+        title = _LABEL.sub("", title).strip()
+        if title == kind.capitalize():  # Python-Markdown's default title for the type
+            title = ""
+        name = names[0] if names else None
+        if len(names) > 1:
+            at = labels.find(f"\\label{{{names[1]}}}")
+            out.problems.append(_problem(path, at, f"a {kind} block takes one \\label, found {len(names)}", "label"))
+        if name is not None and not _NAME.fullmatch(name):
+            at = labels.find(f"\\label{{{name}}}")
+            out.problems.append(_problem(path, at, _bad_name(name), "label"))
+            name = None
+        if kind == "proof":
+            proofs += 1
+            anchor = f"proof-{name}" if name else f"proof-{proofs}"
+            heading = title or _PROOF_TITLE
+        else:
+            zh, prefix = BLOCK_KINDS[kind]
+            counters[kind] += 1
+            number = counters[kind]
+            anchor = f"{prefix}-{name}" if name else f"{prefix}-{number}"
+            heading = f"{zh} {number}" + (f"（{title}）" if title else "")
+            if name:
+                at = labels.find(f"\\label{{{name}}}")
+                out.targets.append(Target(name, kind, number, anchor, path, at[0], _plain(heading), page_title))
+        out.anchors.append(anchor)
+        if admonition:
+            return (
+                f'<div class="admonition {kind}{m.group("aextra")}" id="{anchor}">\n'
+                f'<p class="admonition-title">{heading}</p>'
+            )
+        return (
+            f'<details class="{kind}{m.group("dextra")}" id="{anchor}"{m.group("open") or ""}>\n'
+            f"<summary>{heading}</summary>"
+        )
+
+    out.html = _BLOCK.sub(block, out.html)
+
+
+def _bad_name(name: str) -> str:
+    return f"label name '{name}' must be letters, digits, '_', '-', '.' or ':' (no spaces), e.g. \\label{{jensen-finite}}"
+
+
+def _render_segments(
+    out: PageMath, source: str, path: str, render: Callable[[str, bool], str], page_title: str
+) -> None:
+    where = _Locator(source)
+    equations = 0
+
+    def segment(m: re.Match[str]) -> str:
+        nonlocal equations
+        if m.group("skip"):
+            return m.group(0)
+        if m.group("cmd"):
+            cmd, name = m.group("cmd"), m.group("name")
+            line, col = where.find(f"\\{cmd}{{{name}}}")
+            return (
+                f'<a class="math-ref" data-ref="{htmllib.escape(name)}" data-cmd="{cmd}" '
+                f'data-at="{line}:{col}">\\{cmd}{{{htmllib.escape(name, quote=False)}}}</a>'
+            )
+        out.formulas += 1
+        display = m.group("tag") == "div"
+        tex = htmllib.unescape(m.group("math"))
+        if display and tex.startswith("\\[") and tex.endswith("\\]") or not display and tex.startswith("\\(") and tex.endswith("\\)"):
+            tex = tex[2:-2]
+        at = (
+            where.find(tex.strip(), _first_line(tex))
+            if display
+            else where.find(f"${tex}$", f"\\({tex}\\)", tex)
+        )
+        names = _LABEL.findall(tex)
+        anchor = None
+        if names:
+            tex = _LABEL.sub("", tex)
+            message = None
+            if not display:
+                message = f"\\label{{{names[0]}}} in inline math: only display math ($$ … $$) is numbered"
+            elif len(names) > 1:
+                message = (
+                    f"one \\label per display formula, found {len(names)} "
+                    f"({', '.join(names)}); split the formula"
+                )
+            elif _TAG.search(tex):
+                message = f"\\label{{{names[0]}}} and \\tag in one formula: drop the \\tag, the label numbers it"
+            elif not _NAME.fullmatch(names[0]):
+                message = _bad_name(names[0])
+            if message:
+                out.problems.append(_problem(path, at, message, "label"))
+            else:
+                equations += 1
+                anchor = f"eq-{names[0]}"
+                tex = f"{tex.rstrip()} \\tag{{{equations}}}"
+                caption = f"式 ({equations})"
+                out.targets.append(Target(names[0], "equation", equations, anchor, path, at[0], caption, page_title))
+                out.anchors.append(anchor)
+        try:
+            rendered = render(tex.strip(), display)
+        except KatexError as e:
+            out.problems.append(_problem(path, at, str(e), "katex"))
+            rendered = f'<code class="math-error" title="{htmllib.escape(str(e))}">{htmllib.escape(tex.strip())}</code>'
+        if not display:
+            return rendered
+        id_attr = f' id="{anchor}"' if anchor else ""
+        return f'<div class="math-display"{id_attr}>{rendered}</div>'
+
+    out.html = _SEGMENT.sub(segment, out.html)
+
+
+def merge_targets(known: MutableMapping[str, Target], new: Iterable[Target]) -> list[Problem]:
+    """Add ``new`` targets to the site-wide ``known`` ones; a name used twice is a problem."""
+    problems = []
+    for t in new:
+        first = known.get(t.name)
+        if first is not None:
+            problems.append(
+                Problem(
+                    t.path, t.line, 0,
+                    f"\\label{{{t.name}}} is already defined at {first.path}:{first.line}; labels are site-wide",
+                    "label",
+                )
+            )
+            continue
+        known[t.name] = t
+    return problems
+
+
+def resolve_refs(
+    html: str,
+    path: str,
+    targets: Mapping[str, Target],
+    href: Callable[[Target], str],
+) -> tuple[str, list[Problem]]:
+    r"""Replace the page's ``\eqref``/``\ref`` placeholders with links to their targets.
+
+    ``\eqref{x}`` reads "(n)", ``\ref{x}`` reads "n"; ``href(target)`` gives the
+    link from this page.  An unknown name is a problem located at the reference.
+    """
+    problems: list[Problem] = []
+
+    def link(m: re.Match[str]) -> str:
+        name, cmd = htmllib.unescape(m.group("name")), m.group("cmd")
+        target = targets.get(name)
+        if target is None:
+            hint = difflib.get_close_matches(name, list(targets), n=1)
+            message = f"\\{cmd}{{{name}}}: no \\label{{{name}}} on any page" + (
+                f"; did you mean '{hint[0]}'?" if hint else ""
+            )
+            problems.append(Problem(path, int(m.group("line")), int(m.group("col")), message, "ref"))
+            return '<span class="math-ref math-ref-missing">(??)</span>'
+        text = f"({target.number})" if cmd == "eqref" else str(target.number)
+        url = href(target)
+        # Numbers restart on each page: a reference to another page names that page.
+        title = target.caption if url.startswith("#") or not target.page_title else f"{target.page_title} · {target.caption}"
+        return f'<a class="math-ref" href="{htmllib.escape(url)}" title="{htmllib.escape(title)}">{text}</a>'
+
+    return _PLACEHOLDER.sub(link, html), problems
