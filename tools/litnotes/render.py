@@ -100,7 +100,7 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     out = front + ["", f"# {plain(p.title)}", ""]
     if p.abbr:
         out += [f"**{plain(p.abbr)}** · {plain(_venue_label(p, kb))}", ""]
-    out += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
+    out += ["| 项目 | 内容 |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
     out += ["## 笔记", "", markdown_safe(p.summary).strip(), ""]
     if p.notes:
         out += ["## 补充说明", "", markdown_safe(p.notes).strip(), ""]
