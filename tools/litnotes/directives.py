@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 from litnotes.model import KnowledgeBase
 from litnotes.problems import Problem
-from litnotes.render import EXPORTS, _chart_html, charts, paper_block, paper_path, paper_table
+from litnotes.render import EXPORTS, chart_html, charts, paper_block, paper_table
 from litnotes.reports import Report
 from litnotes.text import plain, rel
 
@@ -153,7 +153,7 @@ def _categories(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report
 
 
 def _charts(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -> tuple[str, str | None]:
-    return "\n\n".join(_chart_html(svg) for svg in charts(kb)), None
+    return "\n\n".join(chart_html(svg) for svg in charts(kb)), None
 
 
 def _exports(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -> tuple[str, str | None]:

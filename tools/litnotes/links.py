@@ -20,11 +20,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
-from urllib.parse import quote
 
 from litnotes.httpcheck import Checker, Options, Result, is_http_url
 from litnotes.load import Source, locate, read_source
-from litnotes.model import KnowledgeBase
+from litnotes.model import KnowledgeBase, arxiv_url, doi_url
 from litnotes.problems import FORMATS, Problem
 
 __all__ = [
@@ -55,15 +54,6 @@ class Place:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
-
-
-def doi_url(doi: str) -> str:
-    """The resolver URL of a bare DOI; characters a URL cannot carry are percent-encoded."""
-    return "https://doi.org/" + quote(doi, safe="/:;()[]._-~!$&'*+,=@")
-
-
-def arxiv_url(arxiv_id: str) -> str:
-    return f"https://arxiv.org/abs/{arxiv_id}"
 
 
 # --- gathering -----------------------------------------------------------------------------------

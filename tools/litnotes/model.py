@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
-__all__ = ["Paper", "Category", "Venue", "KnowledgeBase"]
+__all__ = ["Paper", "Category", "Venue", "KnowledgeBase", "arxiv_url", "doi_url"]
+
+
+def doi_url(doi: str) -> str:
+    """The resolver URL of a bare DOI; characters a URL cannot carry are percent-encoded."""
+    return "https://doi.org/" + quote(doi, safe="/:;()[]._-~!$&'*+,=@")
+
+
+def arxiv_url(arxiv_id: str) -> str:
+    """The abstract page of an arXiv identifier."""
+    return f"https://arxiv.org/abs/{arxiv_id}"
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from typing import Iterable, Sequence
 
 from litnotes.charts import bar_chart
 from litnotes.exports import bibtex_entry, papers_bib, papers_json
-from litnotes.model import KnowledgeBase, Paper
+from litnotes.model import KnowledgeBase, Paper, arxiv_url, doi_url
 from litnotes.reports import Report, atom_feed
 from litnotes.text import markdown_safe, plain, rel
 
-__all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "EXPORTS"]
+__all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
 
 EXPORTS = ("papers.bib", "papers.json")
 _NO_CODE = "无官方代码"
@@ -42,9 +42,9 @@ def paper_links(p: Paper) -> list[str]:
     if p.url:
         out.append(f"[论文页面]({p.url})")
     if p.arxiv:
-        out.append(f"[arXiv:{p.arxiv}](https://arxiv.org/abs/{p.arxiv})")
+        out.append(f"[arXiv:{p.arxiv}]({arxiv_url(p.arxiv)})")
     if p.doi:
-        out.append(f"[DOI](https://doi.org/{p.doi})")
+        out.append(f"[DOI]({doi_url(p.doi)})")
     out.append(f"[:material-github: 官方代码]({p.code})" if p.code else _NO_CODE)
     return out
 
@@ -152,7 +152,7 @@ def charts(kb: KnowledgeBase) -> tuple[str, str]:
     return by_year, by_cat
 
 
-def _chart_html(svg: str) -> str:
+def chart_html(svg: str) -> str:
     return f'<div class="litnotes-chart-box">{svg}</div>'
 
 
@@ -178,7 +178,7 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
         cat_entries.append((plain(cat.title), target, len(members), cat.description))
     by_year_svg, by_cat_svg = charts(kb)
     pages["categories/index.md"] = _index_page("分类", f"按研究方向划分的 {len(kb.categories)} 个分类。\n\n"
-                                               + _chart_html(by_cat_svg), cat_entries, "categories/index.md")
+                                               + chart_html(by_cat_svg), cat_entries, "categories/index.md")
 
     venue_entries = []
     for key, venue in sorted(kb.venues.items(), key=lambda kv: kv[1].short.lower()):
@@ -196,7 +196,7 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
         target = f"years/{year}.md"
         pages[target] = _group_page(f"{year} 年", "", members, kb, target)
         year_entries.append((str(year), target, len(members), ""))
-    pages["years/index.md"] = _index_page("年份", "按发表年份浏览。\n\n" + _chart_html(by_year_svg),
+    pages["years/index.md"] = _index_page("年份", "按发表年份浏览。\n\n" + chart_html(by_year_svg),
                                           year_entries, "years/index.md")
 
     pages["tags.md"] = "# 标签\n\n<!-- material/tags -->\n"
