@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import AbstractSet, Callable, Sequence
 
 from litnotes.model import KnowledgeBase
 from litnotes.problems import Problem
@@ -92,7 +92,7 @@ def check_docs(root: Path, docs: str, kb: KnowledgeBase, known_ids: set[str] | N
     return problems
 
 
-def _paper_id_problem(arg: str, known: set[str]) -> str | None:
+def _paper_id_problem(arg: str, known: AbstractSet[str]) -> str | None:
     if not arg:
         return "'::: paper' needs a paper id, e.g. '::: paper dist2022'"
     if arg not in known:
@@ -108,7 +108,7 @@ Handler = Callable[[str, str, KnowledgeBase, Sequence[Report]], tuple[str, str |
 
 
 def _paper(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -> tuple[str, str | None]:
-    message = _paper_id_problem(arg, set(kb.papers))
+    message = _paper_id_problem(arg, kb.papers.keys())  # not set(): that copies every id per directive
     if message:
         return "", message
     return paper_block(kb.papers[arg], kb, page), None

@@ -211,8 +211,13 @@ def _reports_index(reports: list[Report], kb: KnowledgeBase) -> str:
     page = "reports/index.md"
     out = ["# 周报", "", f"共 {len(reports)} 篇周报，按时间从新到旧排列。"
            "订阅：[Atom 订阅源](feed.xml)。", ""]
+    # Grouped once: scanning every paper for every report grows as papers × reports.
+    by_date: dict[str, list[Paper]] = {}
+    for p in kb.papers.values():
+        if p.read:
+            by_date.setdefault(p.read, []).append(p)
     for r in reports:
-        read = sorted((p for p in kb.papers.values() if p.read == r.date), key=lambda p: p.label.lower())
+        read = sorted(by_date.get(r.date, ()), key=lambda p: p.label.lower())
         out += [f"## {_link(plain(r.title), r.path, page)}", "", f"日期：{r.date}"
                 + (f" · 阅读论文 {len(read)} 篇：" + "、".join(_link(plain(p.label), paper_path(p.id), page) for p in read)
                    if read else ""), ""]
