@@ -9,15 +9,17 @@ before the first ``on_post_page``), and ships KaTeX's CSS and woff2 fonts from
 
 from __future__ import annotations
 
+import html as htmllib
 import logging
 import os
+import re
 from pathlib import Path
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
@@ -45,6 +47,8 @@ log = logging.getLogger("mkdocs.plugins.litnotes.math")
 _ASSETS = Path(__file__).parent / "assets"
 _KATEX_URI = "assets/katex"
 _OWN_CSS = "assets/math/math.css"
+# Where a formula's KaTeX HTML goes once the search plugin has indexed the page.
+_PENDING = re.compile(r'<span class="litnotes-math-pending" data-i="(\d+)">[^<]*</span>')
 
 
 class _MathConfig(Config):
@@ -68,6 +72,7 @@ class MathPlugin(BasePlugin[_MathConfig]):
         self._targets: dict[str, Target] = {}
         self._urls: dict[str, str] = {}
         self._formulas = 0
+        self._pending: dict[str, list[str]] = {}
 
     # Defining on_startup keeps this instance alive across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -93,6 +98,7 @@ class MathPlugin(BasePlugin[_MathConfig]):
         self._targets = {}
         self._urls = {}
         self._formulas = 0
+        self._pending = {}
         assert self._cache is not None
         self._cache.begin_build()
 
@@ -107,7 +113,19 @@ class MathPlugin(BasePlugin[_MathConfig]):
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self._cache is not None
         path = self._display_path(page, config)
-        result = render_page_math(html, page.file.content_string, path, self._cache.render, page.title or "")
+        cache, rendered = self._cache, []
+
+        def render(tex: str, display: bool) -> str:
+            # KaTeX's HTML (spans for every glyph, plus MathML) goes in only in on_page_context,
+            # after the search plugin has indexed the page: parsing it made the search plugin
+            # the slowest part of the build, and filled the index with each formula three times.
+            # The index gets the TeX source instead, as with KaTeX in the browser.
+            rendered.append(cache.render(tex, display))
+            return f'<span class="litnotes-math-pending" data-i="{len(rendered) - 1}">{htmllib.escape(tex)}</span>'
+
+        result = render_page_math(html, page.file.content_string, path, render, page.title or "")
+        if rendered:
+            self._pending[page.file.src_uri] = rendered
         self._formulas += result.formulas
         problems = result.problems + merge_targets(self._targets, result.targets)
         for problem in sorted(problems):
@@ -117,6 +135,13 @@ class MathPlugin(BasePlugin[_MathConfig]):
             # Lets Markdown links to #eq-… pass MkDocs' anchor validation.
             page.present_anchor_ids.update(result.anchors)
         return result.html
+
+    @event_priority(-100)  # after the search plugin (priority 0) has indexed page.content
+    def on_page_context(self, context, *, page: Page, config: MkDocsConfig, nav):
+        rendered = self._pending.pop(page.file.src_uri, None)
+        if rendered:
+            page.content = _PENDING.sub(lambda m: rendered[int(m.group(1))], page.content or "")
+        return context
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if 'class="math-ref"' not in output:

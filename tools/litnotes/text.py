@@ -30,4 +30,16 @@ def markdown_safe(text: str) -> str:
 
 def rel(target: str, page: str) -> str:
     """A link from docs-relative ``page`` to docs-relative ``target`` (both .md paths)."""
-    return posixpath.relpath(target, posixpath.dirname(page) or ".")
+    # posixpath.relpath makes both paths absolute first (os.getcwd() each time); a build
+    # calls this ~20 times per paper, and normalised docs-relative paths need only the
+    # common prefix.  Anything else takes the general route.
+    start, parts = page.split("/")[:-1], target.split("/")
+    if _ODD_PART.intersection(start) or _ODD_PART.intersection(parts):
+        return posixpath.relpath(target, posixpath.dirname(page) or ".")
+    i = 0
+    while i < len(start) and i < len(parts) and start[i] == parts[i]:
+        i += 1
+    return "/".join([".."] * (len(start) - i) + parts[i:]) or "."
+
+
+_ODD_PART = frozenset({"", ".", ".."})
