@@ -20,8 +20,9 @@ and measures, interleaved so that the machine's drift hits both sides:
    gzip-compressed (level 6).
 
 Each figure is the median of several runs with min and max; the CPU time
-(user + sys) of the same runs is given below the table, as a check that is
-less sensitive to other load on a shared machine.  The table is
+(user + sys) of the same runs is given below the table (on a machine shared
+with other processes it separates their load from ours; on a noisy virtual
+machine it moves with the wall time).  The table is
 printed as Markdown with the machine it ran on (paste it into
 docs/performance.md).
 
@@ -434,7 +435,7 @@ def run(args: argparse.Namespace) -> str:
                         server.reload, figures["warm"], 1.0,
                         f"MkDocs's own 'Documentation built in' figure for the rebuild: {server.built.text()}"))
         cpu_ratio = lambda a, b: f"{cpu[a].median / cpu[b].median:.2f}"  # noqa: E731
-        notes.append("CPU time (user + sys) medians, less sensitive to other load on the machine: "
+        notes.append("CPU time (user + sys) of the same runs, medians: "
                      + (f"cold {cpu['cold'].text()}, " if cold else "")
                      + f"warm {cpu['warm'].text()}, baseline {cpu['base'].text()}, "
                      + f"{p.growth:,} papers {cpu['big'].text()}, serve rebuild {server.cpu.text()}; ratios "
