@@ -21,7 +21,9 @@ class Problem:
     level: str = "error"
 
     def text(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.level}: {self.message}"
+        # One problem, one line: a value quoted in a message may hold a newline.
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{self.path}:{self.line}:{self.col}: {self.level}: {message}"
 
     def github(self) -> str:
         # Workflow commands need '%', CR and LF escaped in the message.

@@ -418,22 +418,20 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
     if not ID_PATTERN.match(stem):
         out.append(Problem(source.path, 1, 1, f"file name '{stem}' is not a valid id: use lowercase letters, digits "
                            f"and '-', starting with a letter or digit (e.g. '{_slug(stem)}.yaml')", "id"))
-    venue, category, year = data.get("venue"), data.get("category"), data.get("year")
-    if isinstance(venue, str) and ctx.venues and venue not in ctx.venues:
-        if not venue.strip():
-            add(("venue",), f"'venue' is empty; use one of the keys of {ctx.papers}/{VENUES_FILE}: "
-                f"{', '.join(sorted(ctx.venues))}", "venue")
+    # Venue and category follow one rule: a key of their data file, with the closest spelling suggested.
+    for name, known, spellings, filename, plural in (
+            ("venue", ctx.venues, ctx.venue_spellings, VENUES_FILE, "venues"),
+            ("category", ctx.categories, ctx.category_spellings, CATEGORIES_FILE, "categories")):
+        value = data.get(name)
+        if not isinstance(value, str) or not known or value in known:
+            continue
+        if not value.strip():
+            add((name,), f"'{name}' is empty; use one of the keys of {ctx.papers}/{filename}: "
+                f"{', '.join(sorted(known))}", name)
         else:
-            add(("venue",), f"venue '{venue}' is not a known venue; {_suggest(venue, ctx.venue_spellings, 'venues')} "
-                f"(venues are the keys of {ctx.papers}/{VENUES_FILE})", "venue")
-    if isinstance(category, str) and ctx.categories and category not in ctx.categories:
-        if not category.strip():
-            add(("category",), f"'category' is empty; use one of the keys of {ctx.papers}/{CATEGORIES_FILE}: "
-                f"{', '.join(sorted(ctx.categories))}", "category")
-        else:
-            add(("category",), f"category '{category}' is not a known category; "
-                f"{_suggest(category, ctx.category_spellings, 'categories')} "
-                f"(categories are the keys of {ctx.papers}/{CATEGORIES_FILE})", "category")
+            add((name,), f"{name} '{value}' is not a known {name}; {_suggest(value, spellings, plural)} "
+                f"({plural} are the keys of {ctx.papers}/{filename})", name)
+    year = data.get("year")
     if isinstance(year, int) and not isinstance(year, bool) and year > ctx.today.year:
         add(("year",), f"year {year} is in the future (this year is {ctx.today.year}); "
             "write the year of publication", "year")
