@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
-import synth  # noqa: E402
+import synth
 
 # (label, file fragment, function name): cumulative time of that function.
 AREAS = [

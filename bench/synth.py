@@ -30,15 +30,22 @@ import shutil
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 MATH_PLUGIN = "litnotes-math"
 
-__all__ = ["Site", "make_kb", "make_baseline", "math_plugin_available", "read_config", "write_config",
-           "MATH_PLUGIN"]
+__all__ = [
+    "MATH_PLUGIN",
+    "Site",
+    "make_baseline",
+    "make_kb",
+    "math_plugin_available",
+    "read_config",
+    "write_config",
+]
 
 
 # --- mkdocs.yml with its Python tags kept as they are -------------------------------------------
@@ -134,7 +141,7 @@ class Site:
 
 
 def _line(key: str) -> re.Pattern[str]:
-    return re.compile(rf"^{key}:.*$", re.M)
+    return re.compile(rf"^{key}:.*$", re.MULTILINE)
 
 
 def _set(text: str, key: str, value: str) -> str:
@@ -191,7 +198,7 @@ def _write_papers(root: Path, n: int, dates: list[str], source: Path) -> list[st
             text = _set(text, "builds_on", "[" + ", ".join(bases) + "]") if bases else \
                 _line("builds_on").sub("", text, count=1)
         # A record's own BibTeX is keyed by its id.
-        text = re.sub(rf"^(\s*@\w+\{{){re.escape(stem)},", rf"\g<1>{pid},", text, count=1, flags=re.M)
+        text = re.sub(rf"^(\s*@\w+\{{){re.escape(stem)},", rf"\g<1>{pid},", text, count=1, flags=re.MULTILINE)
         (out / f"{pid}.yaml").write_text(text, encoding="utf-8")
         ids.append(pid)
     return ids
@@ -218,7 +225,7 @@ title: 周报 {date}
 整理了实验记录。
 """
 
-_PAPER_DIRECTIVE = re.compile(r"^::: *paper +(\S+) *$", re.M)
+_PAPER_DIRECTIVE = re.compile(r"^::: *paper +(\S+) *$", re.MULTILINE)
 _PAPER_LINK = re.compile(r"\]\(\.\./papers/([a-z0-9-]+)\.md(#[^)]*)?\)")
 
 
@@ -248,8 +255,8 @@ def _write_reports(root: Path, dates: list[str], ids: list[str], source: Path) -
             pos = m.end()
         parts.append(text[pos:])
         text = "".join(parts)
-        counter = iter(range(10**6))
-        text = _PAPER_LINK.sub(lambda m: f"](../papers/{papers[next(counter) % len(papers)]}.md)", text)
+        links = iter(papers * (text.count("](../papers/") // len(papers) + 1))
+        text = _PAPER_LINK.sub(lambda _, links=links: f"](../papers/{next(links)}.md)", text)
         (folder / f"{date}.md").write_text(text, encoding="utf-8")
 
 
@@ -258,15 +265,15 @@ _DISPLAY = [
     r"\mathcal{L}_{\mathrm{KD}}^{({n})} = \tau^2 \sum_{i=1}^{C} p_i^{T}(\tau) \log \frac{p_i^{T}(\tau)}{p_i^{S}(\tau)}",
     r"p_i(\tau) = \frac{\exp(z_i / \tau)}{\sum_{j=1}^{C} \exp(z_j / \tau)}, \quad \tau = {n}",
     r"\mathrm{KL}(P \,\|\, Q) = \sum_{x} P(x) \log \frac{P(x)}{Q(x)} \ge 0 \quad (k = {n})",
-    r"\rho(\mathbf{u}, \mathbf{v}) = \frac{\sum_{i} (u_i - \bar u)(v_i - \bar v)}"
-    r"{\sqrt{\sum_i (u_i - \bar u)^2} \sqrt{\sum_i (v_i - \bar v)^2}} + {n} \cdot 0",
+    (r"\rho(\mathbf{u}, \mathbf{v}) = \frac{\sum_{i} (u_i - \bar u)(v_i - \bar v)}"
+     r"{\sqrt{\sum_i (u_i - \bar u)^2} \sqrt{\sum_i (v_i - \bar v)^2}} + {n} \cdot 0"),
     r"\frac{\partial \mathcal{L}}{\partial z_i} = \frac{1}{\tau} \left( q_i - p_i \right), \quad i \le {n}",
     r"f\Big(\mathbb{E}[X]\Big) \le \mathbb{E}\big[f(X)\big], \qquad f''(x) \ge 0,\ x \in [0, {n}]",
     r"\mathcal{L} = (1 - \alpha) \, \mathrm{CE}(y, p^{S}) + \alpha \, \tau^2 \, \mathrm{KL}(p^{T} \| p^{S}), \ \alpha = 0.{n}",
-    r"\begin{aligned} G_{ij} &= \frac{1}{HW} \sum_{h,w} F_{i,h,w} F_{j,h,w} \\ "
-    r"\mathcal{L}_{\mathrm{ICC}} &= \frac{1}{C^2} \| G^{T} - G^{S} \|_F^2 + {n} \end{aligned}",
-    r"\nabla_{\theta} \mathcal{L} = \mathbb{E}_{x \sim \mathcal{D}} \left[ \sum_{k=1}^{{n}} "
-    r"\nabla_{\theta} \ell(f_\theta(x), y_k) \right]",
+    (r"\begin{aligned} G_{ij} &= \frac{1}{HW} \sum_{h,w} F_{i,h,w} F_{j,h,w} \\ "
+     r"\mathcal{L}_{\mathrm{ICC}} &= \frac{1}{C^2} \| G^{T} - G^{S} \|_F^2 + {n} \end{aligned}"),
+    (r"\nabla_{\theta} \mathcal{L} = \mathbb{E}_{x \sim \mathcal{D}} \left[ \sum_{k=1}^{{n}} "
+     r"\nabla_{\theta} \ell(f_\theta(x), y_k) \right]"),
 ]
 _INLINE = [
     r"\tau = {n}", r"p^{T}_{{n}}", r"z_i / \tau", r"\alpha \in [0, 1]", r"\mathbf{F} \in \mathbb{R}^{C \times H \times W}",
@@ -296,8 +303,8 @@ def _math_page(page: int, formulas: int) -> str:
 
     out = [f"# 推导笔记 {page}", ""]
     if page:
-        out += [f"承接[推导笔记 {page - 1}](bench-{page - 1:03d}.md)的定理 \\ref{{bench-thm-{page - 1}}}"
-                f"与式 \\eqref{{bench-eq-{page - 1}-0}}。", ""]
+        out += [(f"承接[推导笔记 {page - 1}](bench-{page - 1:03d}.md)的定理 \\ref{{bench-thm-{page - 1}}}"
+                 f"与式 \\eqref{{bench-eq-{page - 1}-0}}。"), ""]
     out += ["## 定义", "", f'!!! definition "温度软化 \\label{{bench-def-{page}}}"',
             f"    设 {inline()}，{inline()}，定义", ""]
     out += display(f"bench-eq-{page}-0", "    ")
@@ -356,7 +363,6 @@ def _absolute(config: dict[str, Any], source: Path) -> None:
 
 
 def make_kb(target: Path, papers: int, reports: int, math_pages: int, *, math: bool | None = None,
-            configure_math: Callable[[dict[str, Any], Path], None] | None = None,
             source: Path = REPO) -> Site:
     """Write a synthetic knowledge base under ``target`` (created); see the module docstring."""
     if math is None:
@@ -395,8 +401,6 @@ def make_kb(target: Path, papers: int, reports: int, math_pages: int, *, math: b
                 options = dict(_plugin_options(config, MATH_PLUGIN))
                 options["katex_dist"] = str(source / options.get("katex_dist", "node_modules/katex/dist"))
                 config["plugins"][i] = {MATH_PLUGIN: options}
-    if math and configure_math:
-        configure_math(config, target)
     write_config(config, target / "mkdocs.yml")
     return Site(target, papers, reports, math_pages, math, tuple(ids))
 
@@ -413,10 +417,9 @@ def make_baseline(kb: Site, target: Path) -> Site:
     plugin's own records.  The math stays as ``pymdownx.arithmatex`` writes it,
     for KaTeX in the browser; the math plugin's stylesheet and fonts are copied.
     """
+    from litnotes.directives import expand
     from mkdocs.config import load_config
     from mkdocs.structure.files import get_files
-
-    from litnotes.directives import expand
 
     shutil.copytree(kb.root / "docs", target / "docs")
     docs = target / "docs"
