@@ -39,6 +39,7 @@ import queue
 import re
 import resource
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -328,13 +329,15 @@ class Server:
             raise BenchError(f"mkdocs serve rebuilt, but papers/{self.pid}/ does not show the edit")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        # Ctrl-C, not SIGTERM: MkDocs then removes its temporary site folder.
+        for stop in (lambda: self.proc.send_signal(signal.SIGINT), self.proc.terminate, self.proc.kill):
+            if self.proc.poll() is not None:
+                return
+            stop()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                pass
 
 
 # --- 5. sizes -----------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from litnotes.render import render_site
+    from litnotes.reports import read_reports
     from litnotes.validate import load_knowledge_base
 
     kb, problems = load_knowledge_base(args.root, args.papers, args.docs)
@@ -55,7 +56,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         print("litnotes render: fix the problems above first (litnotes check lists them)", file=sys.stderr)
         return 1
     out = Path(args.out)
-    pages = render_site(kb)
+    # The same reports as the site, so the reports index, the feed and "read in" links match it.
+    pages = render_site(kb, read_reports(Path(args.root) / args.docs))
     for rel, content in pages.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
