@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from litnotes.validate import REPORTS_DIR, _is_date
+from litnotes.validate import REPORTS_DIR, is_iso_date
 
 __all__ = ["Report", "read_reports", "atom_feed"]
 
@@ -31,7 +31,7 @@ def read_reports(docs_dir: Path) -> list[Report]:
     folder = docs_dir / REPORTS_DIR
     out = []
     for path in folder.glob("*.md") if folder.is_dir() else ():
-        if not _is_date(path.stem):
+        if not is_iso_date(path.stem):
             continue
         text = path.read_text(encoding="utf-8-sig")
         m = _FRONT_TITLE.match(text) or _HEADING.search(text)

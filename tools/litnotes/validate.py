@@ -302,7 +302,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues")
     problems += cat_problems + venue_problems
     reports_dir = root / docs / REPORTS_DIR
-    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if _is_date(p.stem))) \
+    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if is_iso_date(p.stem))) \
         if reports_dir.is_dir() else ()
     context = _Context(papers, docs, today, reports, categories, venues,
                        venue_names(raw_venues), _category_names(raw_categories))
@@ -375,7 +375,8 @@ def _category_names(categories: dict[str, Any]) -> dict[str, str]:
     return names
 
 
-def _is_date(text: str) -> bool:
+def is_iso_date(text: str) -> bool:
+    """True for a real calendar date written YYYY-MM-DD (the name of a weekly report)."""
     if not _DATE.fullmatch(text):
         return False
     try:
@@ -440,7 +441,7 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
             f"{int(year)}", "year")
     read = data.get("read")
     if isinstance(read, str) and _DATE.fullmatch(read):
-        if not _is_date(read):
+        if not is_iso_date(read):
             add(("read",), f"'read' is not a real date: {read}; write the report's date as YYYY-MM-DD", "read")
         elif read not in ctx.reports:
             add(("read",), f"no weekly report for 'read: {read}' (expected {ctx.docs}/{REPORTS_DIR}/{read}.md); "
