@@ -1,8 +1,9 @@
-"""The MkDocs adapter: the only module that knows about MkDocs.
+"""The MkDocs adapter of the records (with ``mathplugin`` and ``watch``, the only code that knows MkDocs).
 
 It loads the records, logs their problems (``--strict`` turns them into a
 failed build), adds the rendered pages as in-memory files, expands directives
-in hand-written pages and watches ``papers/`` under ``mkdocs serve``.
+in hand-written pages and watches ``papers/`` under ``mkdocs serve`` (with native
+file-system events, :mod:`litnotes.watch`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from litnotes.directives import expand
 from litnotes.render import paper_path, render_site
 from litnotes.reports import read_reports
 from litnotes.validate import load_knowledge_base
+from litnotes.watch import use_native_events
 
 __all__ = ["LitnotesPlugin"]
 
@@ -35,6 +37,8 @@ class _Config(Config):
     """Records folder, relative to the folder of mkdocs.yml."""
     edit_branch = c.Type(str, default="main")
     """Branch that the 'edit this record' links point at."""
+    watcher = c.Choice(("native", "polling"), default="native")
+    """How ``mkdocs serve`` notices edits: the platform's file-system events, or MkDocs's polling."""
 
 
 def _edit_base(config, docs: Path, root: Path, branch: str) -> str | None:
@@ -100,4 +104,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
 
     def on_serve(self, server, config, builder):
         server.watch(str(self.root / self.config.papers))
+        if self.config.watcher == "native":
+            reason = use_native_events(server)
+            if reason:
+                log.info(f"litnotes: mkdocs serve polls for changes: {reason}")
         return server

@@ -1,0 +1,114 @@
+"""The observer `mkdocs serve` uses: native events for changes, never for reads, polling as a fallback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+import pytest
+from mkdocs.livereload import LiveReloadServer
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from litnotes.watch import NativeObserver, use_native_events
+
+
+class Changes(FileSystemEventHandler):
+    """Collects the paths of the events it is given."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.seen = threading.Event()
+
+    def on_any_event(self, event) -> None:
+        if not event.is_directory:
+            self.paths.append(os.fsdecode(getattr(event, "dest_path", "") or event.src_path))
+            self.seen.set()
+
+    def wait(self, timeout: float = 10) -> bool:
+        found = self.seen.wait(timeout)
+        self.seen.clear()
+        return found
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "papers" / "a.yaml").write_text("id: a\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n", encoding="utf-8")
+    return tmp_path
+
+
+def _start(observer: NativeObserver, tree, handler: Changes) -> None:
+    observer.schedule(handler, str(tree / "papers"), recursive=True)
+    observer.schedule(handler, str(tree / "mkdocs.yml"), recursive=True)
+    observer.start()
+    time.sleep(0.3)
+
+
+@pytest.mark.skipif(Observer is PollingObserver, reason="no native file-system events on this platform")
+def test_changes_are_seen_and_reads_are_not(tree):
+    observer, changes = NativeObserver(), Changes()
+    _start(observer, tree, changes)
+    try:
+        for path in (tree / "papers" / "a.yaml", tree / "mkdocs.yml"):
+            path.read_text(encoding="utf-8")
+        assert not changes.wait(1), f"reading files counted as a change: {changes.paths}"
+
+        (tree / "papers" / "a.yaml").write_text("id: a\ntitle: T\n", encoding="utf-8")
+        assert changes.wait(), "an edit of a record was not seen"
+        assert str(tree / "papers" / "a.yaml") in changes.paths
+
+        (tree / "papers" / "sub").mkdir()
+        (tree / "papers" / "sub" / "b.yaml").write_text("id: b\n", encoding="utf-8")
+        assert changes.wait(), "a record in a new sub-folder was not seen"
+
+        # An editor that saves by renaming a new file over mkdocs.yml, twice.
+        for text in ("site_name: y\n", "site_name: z\n"):
+            changes.paths.clear()
+            (tree / "new.tmp").write_text(text, encoding="utf-8")
+            (tree / "new.tmp").replace(tree / "mkdocs.yml")
+            assert changes.wait(), "replacing mkdocs.yml was not seen"
+            assert str(tree / "mkdocs.yml") in changes.paths
+    finally:
+        observer.stop()
+        observer.join(5)
+    assert observer.fallback is None
+
+
+class _Failing(Observer):
+    def start(self) -> None:
+        raise OSError(28, "inotify watch limit reached")
+
+
+def test_polls_when_native_events_cannot_start(tree, caplog):
+    observer, changes = NativeObserver(interval=0.05, native=_Failing), Changes()
+    with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.litnotes"):
+        _start(observer, tree, changes)
+    try:
+        assert observer.fallback and "watch limit" in observer.fallback
+        assert "polls the files instead" in caplog.text
+        (tree / "papers" / "a.yaml").write_text("id: a\ntitle: T\n", encoding="utf-8")
+        assert changes.wait(), "after the fallback, an edit of a record was not seen"
+    finally:
+        observer.stop()
+        observer.join(5)
+
+
+def test_a_mkdocs_server_moves_its_watches_to_the_native_observer(tree):
+    server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=str(tree))
+    server.watch(str(tree / "papers"))
+    server.watch(str(tree / "mkdocs.yml"))
+    server.watch(str(tree / "papers"))  # watched twice, unwatched twice below
+    try:
+        assert use_native_events(server) is None
+        assert isinstance(server.observer, NativeObserver)
+        server.watch(str(tree / "docs"))  # watched after the switch: goes to the new observer
+        for path in ("papers", "papers", "mkdocs.yml", "docs"):
+            server.unwatch(str(tree / path))
+        assert use_native_events(server) is not None, "a server already switched is left alone"
+    finally:
+        server.server_close()
