@@ -66,7 +66,7 @@ def test_serve_rebuilds_after_a_record_changes(tmp_path, watcher):
     shutil.copytree(FIXTURE, project)
     config = project / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(re.sub(r"^  - litnotes$", f"  - litnotes:\n      watcher: {watcher}", text, flags=re.M),
+    config.write_text(re.sub(r"^  - litnotes$", f"  - litnotes:\n      watcher: {watcher}", text, flags=re.MULTILINE),
                       encoding="utf-8")
     port = _free_port()
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}

@@ -8,12 +8,11 @@ import threading
 import time
 
 import pytest
+from litnotes.watch import NativeObserver, use_native_events
 from mkdocs.livereload import LiveReloadServer
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
-
-from litnotes.watch import NativeObserver, use_native_events
 
 
 class Changes(FileSystemEventHandler):
