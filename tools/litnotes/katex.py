@@ -293,7 +293,7 @@ class _Locator:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._starts = [0] + [m.end() for m in re.finditer("\n", source)]
+        self._starts: list[int] | None = None  # line starts, found on the first hit (most pages have none)
         self._cursor = 0
 
     def find(self, *candidates: str) -> tuple[int, int]:
@@ -306,6 +306,8 @@ class _Locator:
                 at = self.source.find(cand)
             if at >= 0:
                 self._cursor = at + len(cand)
+                if self._starts is None:
+                    self._starts = [0] + [m.end() for m in re.finditer("\n", self.source)]
                 line = bisect.bisect_right(self._starts, at)
                 return line, at - self._starts[line - 1] + 1
         return 0, 0

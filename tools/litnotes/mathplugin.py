@@ -9,6 +9,7 @@ before the first ``on_post_page``), and ships KaTeX's CSS and woff2 fonts from
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import logging
 import os
@@ -170,7 +171,13 @@ class MathPlugin(BasePlugin[_MathConfig]):
 
     def _display_path(self, page: Page, config: MkDocsConfig) -> str:
         src = page.file.abs_src_path or os.path.join(config.docs_dir, page.file.src_path)
-        return Path(os.path.relpath(src, self._root)).as_posix()
+        return _relative(src, str(self._root))
+
+
+@functools.lru_cache(maxsize=None)
+def _relative(path: str, root: str) -> str:
+    # Asked for every page twice per build; os.path.relpath calls os.getcwd() each time.
+    return Path(os.path.relpath(path, root)).as_posix()
 
 
 def _require_arithmatex(config: MkDocsConfig) -> None:
