@@ -114,6 +114,20 @@ def _plugin_options(config: dict[str, Any], name: str) -> dict[str, Any]:
     return {}
 
 
+def set_plugin_option(config_path: Path, name: str, key: str, value: Any) -> None:
+    """Set one option of a plugin in a site's mkdocs.yml (the plugin must be listed)."""
+    config = read_config(config_path)
+    plugins = config.get("plugins") or []
+    for i, entry in enumerate(plugins):
+        if _plugin_name(entry) == name:
+            options = dict(_plugin_options(config, name))
+            options[key] = value
+            plugins[i] = {name: options}
+            write_config(config, config_path)
+            return
+    raise KeyError(f"{config_path}: no plugin {name!r}")
+
+
 def math_plugin_available() -> bool:
     """Whether the KaTeX build-time plugin is installed (its entry point exists)."""
     return any(e.name == MATH_PLUGIN for e in entry_points(group="mkdocs.plugins"))

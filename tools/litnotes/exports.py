@@ -7,6 +7,7 @@ import re
 
 import bibtexparser
 from bibtexparser import model
+from bibtexparser.middlewares.parsestack import default_unparse_stack
 
 from litnotes.model import KnowledgeBase, Paper
 
@@ -50,7 +51,9 @@ def bibtex_entry(paper: Paper, kb: KnowledgeBase) -> model.Entry:
 def papers_bib(kb: KnowledgeBase) -> str:
     """Every record as one BibTeX entry, keyed by its id, sorted by id."""
     library = bibtexparser.Library([bibtex_entry(kb.papers[k], kb) for k in sorted(kb.papers)])
-    return bibtexparser.write_string(library)
+    # The entries are built here for this call: the writer may change them in place
+    # (its default deep-copies every entry first, half of this function's time).
+    return bibtexparser.write_string(library, unparse_stack=default_unparse_stack(allow_inplace_modification=True))
 
 
 def papers_json(kb: KnowledgeBase) -> str:

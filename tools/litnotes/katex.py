@@ -342,8 +342,11 @@ def render_page_math(
     prose become placeholders for :func:`resolve_refs`.
     """
     out = PageMath(html)
-    _number_blocks(out, source, path, page_title)
-    _render_segments(out, source, path, render, page_title)
+    # Substring tests are far quicker than the patterns, and most pages (a paper, a report) match none.
+    if '<div class="admonition ' in html or "<details " in html:
+        _number_blocks(out, source, path, page_title)
+    if 'class="arithmatex"' in html or "ref{" in html:
+        _render_segments(out, source, path, render, page_title)
     return out
 
 
