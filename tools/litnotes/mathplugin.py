@@ -174,7 +174,7 @@ class MathPlugin(BasePlugin[_MathConfig]):
         return _relative(src, str(self._root))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _relative(path: str, root: str) -> str:
     # Asked for every page twice per build; os.path.relpath calls os.getcwd() each time.
     return Path(os.path.relpath(path, root)).as_posix()
