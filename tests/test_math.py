@@ -114,6 +114,18 @@ def test_cache_renders_each_formula_once_in_memory_and_on_disk(katex, tmp_path):
     assert katex.renders - before == 2 and again.hits == 1
 
 
+def test_a_warm_cache_never_starts_katex(katex, tmp_path):
+    cache = RenderCache(katex, DEFAULT_MACROS, tmp_path)
+    html = cache.render("a+b", False)
+    cache.save()
+    fresh = Katex(DIST)  # the next build's process
+    assert cache.path == RenderCache(fresh, DEFAULT_MACROS, tmp_path).path
+    assert RenderCache(fresh, DEFAULT_MACROS, tmp_path).render("a+b", False) == html
+    assert not fresh.started, "V8 started although every formula was cached"
+    assert RenderCache(fresh, DEFAULT_MACROS, tmp_path).render("c+d", False).startswith('<span class="katex">')
+    assert fresh.started
+
+
 def test_cache_is_keyed_by_macros_and_pruned_to_this_build(katex, tmp_path):
     cache = RenderCache(katex, DEFAULT_MACROS, tmp_path)
     other = RenderCache(katex, {**DEFAULT_MACROS, r"\E": r"\mathbb{E}"}, tmp_path)

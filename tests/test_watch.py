@@ -16,21 +16,32 @@ from watchdog.observers.polling import PollingObserver
 
 
 class Changes(FileSystemEventHandler):
-    """Collects the paths of the events it is given."""
+    """Collects the paths of the file events it is given."""
 
     def __init__(self) -> None:
         self.paths: list[str] = []
-        self.seen = threading.Event()
+        self._cond = threading.Condition()
 
     def on_any_event(self, event) -> None:
         if not event.is_directory:
-            self.paths.append(os.fsdecode(getattr(event, "dest_path", "") or event.src_path))
-            self.seen.set()
+            with self._cond:
+                self.paths.append(os.fsdecode(getattr(event, "dest_path", "") or event.src_path))
+                self._cond.notify_all()
 
-    def wait(self, timeout: float = 10) -> bool:
-        found = self.seen.wait(timeout)
-        self.seen.clear()
-        return found
+    def saw(self, path, timeout: float = 10) -> bool:
+        """Wait until an event names ``path`` (events of earlier steps may still arrive meanwhile)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: str(path) in self.paths, timeout)
+
+    def clear(self) -> None:
+        with self._cond:
+            self.paths.clear()
+
+    def any(self, timeout: float) -> list[str]:
+        """Every path seen within ``timeout``."""
+        time.sleep(timeout)
+        with self._cond:
+            return list(self.paths)
 
 
 @pytest.fixture
@@ -55,23 +66,21 @@ def test_changes_are_seen_and_reads_are_not(tree):
     try:
         for path in (tree / "papers" / "a.yaml", tree / "mkdocs.yml"):
             path.read_text(encoding="utf-8")
-        assert not changes.wait(1), f"reading files counted as a change: {changes.paths}"
+        assert not changes.any(1), f"reading files counted as a change: {changes.paths}"
 
         (tree / "papers" / "a.yaml").write_text("id: a\ntitle: T\n", encoding="utf-8")
-        assert changes.wait(), "an edit of a record was not seen"
-        assert str(tree / "papers" / "a.yaml") in changes.paths
+        assert changes.saw(tree / "papers" / "a.yaml"), "an edit of a record was not seen"
 
         (tree / "papers" / "sub").mkdir()
         (tree / "papers" / "sub" / "b.yaml").write_text("id: b\n", encoding="utf-8")
-        assert changes.wait(), "a record in a new sub-folder was not seen"
+        assert changes.saw(tree / "papers" / "sub" / "b.yaml"), "a record in a new sub-folder was not seen"
 
         # An editor that saves by renaming a new file over mkdocs.yml, twice.
         for text in ("site_name: y\n", "site_name: z\n"):
-            changes.paths.clear()
+            changes.clear()
             (tree / "new.tmp").write_text(text, encoding="utf-8")
             (tree / "new.tmp").replace(tree / "mkdocs.yml")
-            assert changes.wait(), "replacing mkdocs.yml was not seen"
-            assert str(tree / "mkdocs.yml") in changes.paths
+            assert changes.saw(tree / "mkdocs.yml"), "replacing mkdocs.yml was not seen"
     finally:
         observer.stop()
         observer.join(5)
@@ -91,7 +100,7 @@ def test_polls_when_native_events_cannot_start(tree, caplog):
         assert observer.fallback and "watch limit" in observer.fallback
         assert "polls the files instead" in caplog.text
         (tree / "papers" / "a.yaml").write_text("id: a\ntitle: T\n", encoding="utf-8")
-        assert changes.wait(), "after the fallback, an edit of a record was not seen"
+        assert changes.saw(tree / "papers" / "a.yaml"), "after the fallback, an edit of a record was not seen"
     finally:
         observer.stop()
         observer.join(5)

@@ -1,8 +1,8 @@
 r"""Math at build time: KaTeX renders every formula; labels and references on top.
 
 KaTeX comes from npm (``node_modules/katex/dist``) and runs in an embedded V8
-(mini-racer), loaded once per process: no process per formula, no math
-JavaScript in the browser.  Nothing here knows about MkDocs:
+(mini-racer), started once per process and only when a formula is not in the
+cache: no process per formula, no math JavaScript in the browser.  Nothing here knows about MkDocs:
 
 - :class:`RenderCache` renders a formula once and keeps the HTML in memory and
   in one JSON file on disk, keyed by the formula and its display mode.
@@ -17,6 +17,7 @@ JavaScript in the browser.  Nothing here knows about MkDocs:
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import difflib
 import hashlib
@@ -28,6 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from litnotes import LitnotesError
 from litnotes.problems import Problem
@@ -104,25 +106,53 @@ def find_katex(root: Path, dist: str | Path = KATEX_DIST) -> Path:
 
 
 class Katex:
-    """KaTeX loaded once into an embedded V8; :meth:`render` is ``katex.renderToString``."""
+    """KaTeX in an embedded V8; :meth:`render` is ``katex.renderToString``.
+
+    V8 starts on the first render, so a build whose formulas are all cached
+    never starts it; once started, it is closed at exit.
+    """
 
     def __init__(self, dist: Path) -> None:
-        from py_mini_racer import MiniRacer
-
-        self._ctx = MiniRacer()
-        self._ctx.eval((Path(dist) / "katex.min.js").read_text(encoding="utf-8"))
-        self._ctx.eval(_RENDER_JS)
-        self.version: str = str(self._ctx.eval("katex.version"))
+        self._script = Path(dist) / "katex.min.js"
+        #: Names this build of KaTeX in cache keys without starting V8.
+        self.digest = hashlib.sha256(self._script.read_bytes()).hexdigest()[:16]
+        self._ctx: Any = None
         self.renders = 0
 
     def render(self, tex: str, display: bool, macros: Mapping[str, str]) -> str:
         """Return KaTeX's HTML for ``tex``; raise :class:`KatexError` with KaTeX's message."""
         self.renders += 1
         # KaTeX stores \gdef definitions in the macros object, so each call gets a fresh one.
-        out = json.loads(self._ctx.call("litnotesRender", tex, display, json.dumps(dict(macros))))
+        out = json.loads(self._context().call("litnotesRender", tex, display, json.dumps(dict(macros))))
         if "error" in out:
             raise KatexError(out["error"])
         return out["html"]
+
+    @property
+    def started(self) -> bool:
+        """Whether V8 is running (it starts on the first render)."""
+        return self._ctx is not None
+
+    def close(self) -> None:
+        """Stop V8.  Registered with atexit, so V8 stops before the interpreter's teardown.
+
+        mini-racer's own clean-up in ``__del__`` ignores ordering problems at
+        teardown and recommends closing deterministically.
+        """
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            ctx.close()
+
+    def _context(self) -> Any:
+        if self._ctx is None:
+            from py_mini_racer import MiniRacer
+
+            ctx = MiniRacer()
+            ctx.eval(self._script.read_text(encoding="utf-8"))
+            ctx.eval(_RENDER_JS)
+            self._ctx = ctx
+            atexit.register(self.close)
+        return self._ctx
 
 
 _ENGINES: dict[Path, Katex] = {}
@@ -140,8 +170,8 @@ def _engine(dist: Path) -> Katex:
 class RenderCache:
     """Rendered HTML by (formula, display mode), in memory and in ``directory/<fingerprint>.json``.
 
-    The fingerprint covers KaTeX's version and the macros, so a change of
-    either starts a fresh cache.  Errors are not cached.
+    The fingerprint covers KaTeX's build (a hash of ``katex.min.js``) and the
+    macros, so a change of either starts a fresh cache.  Errors are not cached.
     """
 
     engine: Katex
@@ -156,7 +186,7 @@ class RenderCache:
 
     @property
     def fingerprint(self) -> str:
-        data = json.dumps([self.engine.version, sorted(self.macros.items()), _OPTIONS_VERSION])
+        data = json.dumps([self.engine.digest, sorted(self.macros.items()), _OPTIONS_VERSION])
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
     @property
