@@ -37,7 +37,7 @@ AREAS = [
     ("  litnotes on_files (all)", "litnotes/plugin.py", "on_files"),
     ("  litnotes on_page_markdown (directives)", "litnotes/plugin.py", "on_page_markdown"),
     ("  math plugin (all events)", "litnotes/mathplugin.py", None),
-    ("    math: KaTeX engine start (V8 + katex.min.js)", "litnotes/katex.py", "__init__"),
+    ("    math: KaTeX engine start (V8 + katex.min.js, on a cache miss)", "litnotes/katex.py", "_context"),
     ("    math: render_page_math (every page)", "litnotes/katex.py", "render_page_math"),
     ("    math: KaTeX renders (cache misses)", "litnotes/katex.py", "render"),
     ("    math: cache load (JSON)", "litnotes/katex.py", "_load"),
