@@ -2,7 +2,8 @@ r"""Math at build time: KaTeX renders every formula; labels and references on to
 
 KaTeX comes from npm (``node_modules/katex/dist``) and runs in an embedded V8
 (mini-racer), started once per process and only when a formula is not in the
-cache: no process per formula, no math JavaScript in the browser.  Nothing here knows about MkDocs:
+cache: no process per formula, no math JavaScript in the browser.  Nothing
+here knows about MkDocs:
 
 - :class:`RenderCache` renders a formula once and keeps the HTML in memory and
   in one JSON file on disk, keyed by the formula and its display mode.
