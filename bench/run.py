@@ -33,6 +33,7 @@ docs/performance.md).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import os
 import platform
@@ -341,11 +342,16 @@ class Server:
                 pass
 
 
+def copy_site(site: synth.Site, root: Path) -> synth.Site:
+    """The same project in another folder (a server's edits must not touch the built site)."""
+    shutil.copytree(site.root, root)
+    return dataclasses.replace(site, root=root)
+
+
 def serve_polling(kb: synth.Site, root: Path, edits: int) -> Figure:
     """Item 4 again with ``watcher: polling``: what the native file events save."""
     _log(f"4. mkdocs serve with watcher: polling, {edits} record edits")
-    site = synth.Site(root, kb.papers, kb.reports, kb.math_pages, kb.math, kb.paper_ids)
-    shutil.copytree(kb.root, root)
+    site = copy_site(kb, root)
     synth.set_plugin_option(site.config, "litnotes", "watcher", "polling")
     server = Server(site)
     try:
@@ -418,8 +424,7 @@ def run(args: argparse.Namespace) -> str:
         big = synth.make_kb(tmp / "kb-growth", p.growth, p.reports * p.growth // p.papers, p.math_pages,
                             math=math.available)
 
-        serve_site = synth.Site(tmp / "kb-serve", kb.papers, kb.reports, kb.math_pages, kb.math, kb.paper_ids)
-        shutil.copytree(kb.root, serve_site.root)
+        serve_site = copy_site(kb, tmp / "kb-serve")
         _log("4. starting mkdocs serve (its first build is not timed)")
         server = Server(serve_site)
         cold = math.available
