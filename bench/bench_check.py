@@ -102,7 +102,7 @@ def _median_time(fn, repeat: int) -> float:
 
 def run_bench(records: int = 10_000, repeat: int = 5, source: Path = REPO) -> BenchResult:
     """Time the check and the baseline on a generated corpus; interleaved so drift hits both."""
-    from litnotes.validate import load_knowledge_base
+    from litnotes.records.validate import load_knowledge_base
 
     with tempfile.TemporaryDirectory(prefix="litnotes-bench-") as tmp:
         root = make_corpus(Path(tmp), records, source)

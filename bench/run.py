@@ -177,7 +177,7 @@ def bench_check(records: int, runs: int) -> Row:
 
 def _own_check(records: int, runs: int, ours: Figure, base: Figure) -> None:
     import yaml
-    from litnotes.validate import load_knowledge_base
+    from litnotes.records.validate import load_knowledge_base
 
     with tempfile.TemporaryDirectory(prefix="litnotes-bench-check-") as tmp:
         site = synth.make_kb(Path(tmp) / "kb", records, max(1, records // 4), 0, math=False)

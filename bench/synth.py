@@ -431,7 +431,7 @@ def make_baseline(kb: Site, target: Path) -> Site:
     plugin's own records.  The math stays as ``pymdownx.arithmatex`` writes it,
     for KaTeX in the browser; the math plugin's stylesheet and fonts are copied.
     """
-    from litnotes.directives import expand
+    from litnotes.site.directives import expand
     from mkdocs.config import load_config
     from mkdocs.structure.files import get_files
 
@@ -459,7 +459,7 @@ def make_baseline(kb: Site, target: Path) -> Site:
         rel = path.relative_to(docs).as_posix()
         text = path.read_text(encoding="utf-8-sig")
         if ":::" in text:
-            text, problems = expand(text, rel, litnotes.kb, litnotes.reports, source=f"docs/{rel}")
+            text, problems = expand(text, rel, litnotes.kb, litnotes.site.reports, source=f"docs/{rel}")
             problems_seen += problems
         path.write_text(text, encoding="utf-8")
     if problems_seen:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 from litnotes.cli import main
-from litnotes.load import Source, parse_yaml
-from litnotes.validate import load_knowledge_base
+from litnotes.records.load import Source, parse_yaml
+from litnotes.records.validate import load_knowledge_base
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 BASE = FIXTURES / "_base"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from litnotes.cli import main
-from litnotes.httpcheck import Checker, Options
-from litnotes.links import Place, gather_links, links_in_markdown
+from litnotes.links.http import Checker, Options
+from litnotes.links.check import Place, gather_links, links_in_markdown
 
 _LOOPBACK = {"127.0.0.1", "localhost"}
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from litnotes.katex import (
+from litnotes.math.katex import (
     DEFAULT_MACROS,
     Katex,
     KatexError,

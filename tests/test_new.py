@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from litnotes.cli import main
-from litnotes.load import Source, parse_yaml
-from litnotes.new import SCHEMA_COMMENT, Draft, _expected, render_record, write_new_file
-from litnotes.validate import load_knowledge_base
+from litnotes.records.load import Source, parse_yaml
+from litnotes.records.draft import SCHEMA_COMMENT, Draft, _expected, render_record, write_new_file
+from litnotes.records.validate import load_knowledge_base
 
 REPO = Path(__file__).resolve().parent.parent
 BIBTEX = Path(__file__).parent / "fixtures" / "bibtex"

@@ -8,10 +8,10 @@ from pathlib import Path
 import markdown
 import pytest
 
-from litnotes.model import Paper
-from litnotes.render import render_site
-from litnotes.reports import read_reports
-from litnotes.validate import load_knowledge_base
+from litnotes.records.model import Paper
+from litnotes.site.pages import render_site
+from litnotes.site.reports import read_reports
+from litnotes.records.validate import load_knowledge_base
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
 GOLDEN = Path(__file__).parent / "golden" / "render"

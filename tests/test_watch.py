@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from litnotes.watch import NativeObserver, use_native_events
+from litnotes.engines.watch import NativeObserver, use_native_events
 from mkdocs.livereload import LiveReloadServer
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
-from litnotes.cli import _parser
-from litnotes.links import DEFAULT_CACHE
+from litnotes.cli.main import _parser
+from litnotes.links.check import DEFAULT_CACHE
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

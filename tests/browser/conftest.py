@@ -189,7 +189,7 @@ def screenshots_dir() -> Path:
 @pytest.fixture(scope="session")
 def kb():
     """The records the site was built from, to know what the pages must show."""
-    from litnotes.validate import load_knowledge_base
+    from litnotes.records.validate import load_knowledge_base
 
     knowledge_base, _ = load_knowledge_base(ROOT)
     return knowledge_base

@@ -1,8 +1,8 @@
 """litnotes: a literature-notes knowledge base built from one YAML record per paper.
 
 The core is pure: :func:`load_knowledge_base` reads ``papers/`` and returns the
-records together with every problem found; :mod:`litnotes.render` turns the
-records into Markdown pages.  Only :mod:`litnotes.plugin` knows about MkDocs.
+records together with every problem found; :mod:`litnotes.site.pages` turns the
+records into Markdown pages.  Only :mod:`litnotes.engines.mkdocs` knows about MkDocs.
 """
 
 from litnotes.problems import Problem

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from litnotes import LitnotesError
-from litnotes.load import Source, parse_yaml, read_source
+from litnotes.records.load import Source, parse_yaml, read_source
 from litnotes.problems import Problem
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "write_new_file",
 ]
 
-SCHEMA_COMMENT = "# yaml-language-server: $schema=../tools/litnotes/schema/paper.schema.json"
+SCHEMA_COMMENT = "# yaml-language-server: $schema=../tools/litnotes/records/schema/paper.schema.json"
 SUMMARY_TODO = 'summary: ""  # TODO: what the paper contributes (Markdown); write "summary: |" for several lines'
 
 _ARXIV_ID = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?(?![\d])")
@@ -263,7 +263,7 @@ def _norm(text: str) -> str:
 
 
 def _venue(draft: Draft, kind: str, value: Any, line: Any, venues: dict[str, Any]) -> None:
-    from litnotes.validate import venue_names
+    from litnotes.records.validate import venue_names
 
     booktitle, journal = value("booktitle"), value("journal")
     source_field = "booktitle" if booktitle else "journal" if journal else None
@@ -447,7 +447,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from litnotes.validate import ID_PATTERN, load_knowledge_base, load_taxonomy
+    from litnotes.records.validate import ID_PATTERN, load_knowledge_base, load_taxonomy
 
     root = Path(args.root)
     papers_dir = root / args.papers
@@ -519,7 +519,7 @@ def _read_bibtex(name: str) -> str:
 
 
 def _apply_flags(draft: Draft, args: argparse.Namespace, venues: dict[str, Any], categories: dict[str, Any]) -> None:
-    from litnotes.validate import venue_names
+    from litnotes.records.validate import venue_names
 
     if args.title:
         draft.title = " ".join(args.title.split())
@@ -565,7 +565,7 @@ def _apply_flags(draft: Draft, args: argparse.Namespace, venues: dict[str, Any],
 
 def _refuse_duplicates(papers_dir: Path, rel: str, record_id: str, draft: Draft) -> None:
     """A paper needs exactly one record: refuse a second one for the same id, arXiv id, DOI or title."""
-    from litnotes.validate import normal_title
+    from litnotes.records.validate import normal_title
 
     for path in _records(papers_dir):
         other = f"{rel}/{path.name}"

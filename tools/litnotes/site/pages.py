@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable, Sequence
 
-from litnotes.charts import bar_chart
-from litnotes.exports import bibtex_entry, papers_bib, papers_json
-from litnotes.model import KnowledgeBase, Paper, arxiv_url, doi_url
-from litnotes.reports import Report, atom_feed
-from litnotes.text import markdown_safe, plain, rel
+from litnotes.site.charts import bar_chart
+from litnotes.site.exports import bibtex_entry, papers_bib, papers_json
+from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
+from litnotes.site.reports import Report, atom_feed
+from litnotes.site.escape import markdown_safe, plain, rel
 
 __all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
 

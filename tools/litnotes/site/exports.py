@@ -9,7 +9,7 @@ import bibtexparser
 from bibtexparser import model
 from bibtexparser.middlewares.parsestack import default_unparse_stack
 
-from litnotes.model import KnowledgeBase, Paper
+from litnotes.records.model import KnowledgeBase, Paper
 
 __all__ = ["bibtex_entry", "papers_bib", "papers_json"]
 

@@ -3,7 +3,7 @@
 It loads the records, logs their problems (``--strict`` turns them into a
 failed build), adds the rendered pages as in-memory files, expands directives
 in hand-written pages and watches ``papers/`` under ``mkdocs serve`` (with native
-file-system events, :mod:`litnotes.watch`).
+file-system events, :mod:`litnotes.engines.watch`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from litnotes.directives import expand
-from litnotes.render import paper_path, render_site
-from litnotes.reports import read_reports
-from litnotes.validate import load_knowledge_base
-from litnotes.watch import use_native_events
+from litnotes.site.directives import expand
+from litnotes.site.pages import paper_path, render_site
+from litnotes.site.reports import read_reports
+from litnotes.records.validate import load_knowledge_base
+from litnotes.engines.watch import use_native_events
 
 __all__ = ["LitnotesPlugin"]
 

@@ -1,4 +1,4 @@
-"""The ``litnotes-math`` MkDocs plugin: a thin adapter over :mod:`litnotes.katex`.
+"""The ``litnotes-math`` MkDocs plugin: a thin adapter over :mod:`litnotes.math.katex`.
 
 It renders each page's math in ``on_page_content`` (collecting labels), links
 ``\\eqref``/``\\ref`` in ``on_post_page`` (MkDocs renders every page's content
@@ -25,7 +25,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from litnotes.katex import (
+from litnotes.math.katex import (
     DEFAULT_MACROS,
     KATEX_DIST,
     KatexNotInstalled,
@@ -45,7 +45,7 @@ __all__ = ["MathPlugin"]
 # No prefix: the message starts with its location, like a compiler's.
 log = logging.getLogger("mkdocs.plugins.litnotes.math")
 
-_ASSETS = Path(__file__).parent / "assets"
+_ASSETS = Path(__file__).parent.parent / "assets"
 _KATEX_URI = "assets/katex"
 _OWN_CSS = "assets/math/math.css"
 # Where a formula's KaTeX HTML goes once the search plugin has indexed the page.

@@ -20,11 +20,11 @@ import re
 from pathlib import Path
 from typing import AbstractSet, Callable, Sequence
 
-from litnotes.model import KnowledgeBase
+from litnotes.records.model import KnowledgeBase
 from litnotes.problems import Problem
-from litnotes.render import EXPORTS, chart_html, charts, paper_block, paper_table
-from litnotes.reports import Report
-from litnotes.text import plain, rel
+from litnotes.site.pages import EXPORTS, chart_html, charts, paper_block, paper_table
+from litnotes.site.reports import Report
+from litnotes.site.escape import plain, rel
 
 __all__ = ["expand", "check_docs", "DIRECTIVE"]
 

@@ -25,8 +25,8 @@ from typing import Any
 
 import fastjsonschema
 
-from litnotes.load import Source, locate, parse_yaml, read_source
-from litnotes.model import Category, KnowledgeBase, Paper, Venue
+from litnotes.records.load import Source, locate, parse_yaml, read_source
+from litnotes.records.model import Category, KnowledgeBase, Paper, Venue
 from litnotes.problems import Problem
 
 __all__ = [

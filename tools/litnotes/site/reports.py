@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from litnotes.validate import REPORTS_DIR, is_iso_date
+from litnotes.records.validate import REPORTS_DIR, is_iso_date
 
 __all__ = ["Report", "read_reports", "atom_feed"]
 

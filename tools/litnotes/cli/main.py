@@ -16,8 +16,8 @@ __all__ = ["main"]
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from litnotes.directives import check_docs
-    from litnotes.validate import load_knowledge_base
+    from litnotes.site.directives import check_docs
+    from litnotes.records.validate import load_knowledge_base
 
     kb, problems = load_knowledge_base(args.root, args.papers, args.docs)
     if not any(p.rule == "usage" for p in problems):
@@ -40,15 +40,15 @@ def _all_ids(args: argparse.Namespace) -> set[str]:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from litnotes.new import run_new
+    from litnotes.records.draft import run_new
 
     return run_new(args)
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from litnotes.render import render_site
-    from litnotes.reports import read_reports
-    from litnotes.validate import load_knowledge_base
+    from litnotes.site.pages import render_site
+    from litnotes.site.reports import read_reports
+    from litnotes.records.validate import load_knowledge_base
 
     kb, problems = load_knowledge_base(args.root, args.papers, args.docs)
     if problems:
@@ -67,7 +67,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_links(args: argparse.Namespace) -> int:
-    from litnotes.links import run_links
+    from litnotes.links.check import run_links
 
     return run_links(args)
 
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_check)
 
     new = sub.add_parser("new", help="scaffold papers/<id>.yaml from flags or a BibTeX entry")
-    from litnotes.new import add_arguments
+    from litnotes.records.draft import add_arguments
     add_arguments(new)
     new.set_defaults(func=_cmd_new)
 
@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
     links = sub.add_parser("links", help="check external links of the records and docs/")
     try:
-        from litnotes.links import add_arguments as add_link_arguments
+        from litnotes.links.check import add_arguments as add_link_arguments
         add_link_arguments(links)
     except ImportError:  # pragma: no cover - while links.py is being written
         pass

@@ -2,7 +2,7 @@
 
 Gathering is pure: records and Markdown become ``{url: [Place, ...]}``.  The
 checking rules (HEAD then GET, retries, redirects, limits) live in
-:mod:`litnotes.httpcheck`; this module adds the cache and the output formats.
+:mod:`litnotes.links.http`; this module adds the cache and the output formats.
 
 Only ``ok`` and ``redirect`` results are cached (default ``.cache/links.json``,
 seven days): a broken URL is asked again on every run, so a fix shows at once.
@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
-from litnotes.httpcheck import Checker, Options, Result, is_http_url
-from litnotes.load import Source, locate, read_source
-from litnotes.model import KnowledgeBase, arxiv_url, doi_url
+from litnotes.links.http import Checker, Options, Result, is_http_url
+from litnotes.records.load import Source, locate, read_source
+from litnotes.records.model import KnowledgeBase, arxiv_url, doi_url
 from litnotes.problems import FORMATS, Problem
 
 __all__ = [
@@ -157,7 +157,7 @@ def gather_links(root: Path | str = ".", papers: str = "papers",
     Records with problems are left out (their problems are returned); a missing
     papers folder is a problem with rule ``usage``.
     """
-    from litnotes.validate import load_knowledge_base
+    from litnotes.records.validate import load_knowledge_base
 
     root = Path(root)
     kb, problems = load_knowledge_base(root, papers, docs)

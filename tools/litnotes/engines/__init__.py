@@ -1,0 +1,1 @@
+"""The adapters: the only code that knows which engine builds the site."""

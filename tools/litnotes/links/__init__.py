@@ -1,0 +1,1 @@
+"""External links: gathering them from records and pages, and checking them over HTTP."""

@@ -1,0 +1,1 @@
+"""Math: KaTeX at build time, equation labels, references and theorem numbers."""

@@ -1,0 +1,1 @@
+"""Paper records: the schema, loading, validation, the model and drafting new records."""
