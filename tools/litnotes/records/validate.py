@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+import yaml
 
+from litnotes.records import markdown as record_markdown
 from litnotes.records.load import Source, locate, parse_yaml, read_source
 from litnotes.records.model import Category, KnowledgeBase, Paper, Venue
 from litnotes.problems import Problem
@@ -52,7 +54,9 @@ REPORTS_DIR = "reports"
 # Complete HTML tags, comments and script URLs: what could run in a reader's
 # browser.  A lone '<' (as in "a < b" or $x<y$) is not a tag.
 _RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|javascript:", re.IGNORECASE)
-_TEXT_FIELDS = ("title", "abbr", "summary", "notes")
+# Plain-text fields: no Markdown, so no HTML either.  The Markdown fields follow record_markdown's rules.
+_TEXT_FIELDS = ("title", "abbr")
+_MARKDOWN_FIELDS = ("summary", "notes")
 # Markdown code is shown as text, never run: `x<y>` and fenced blocks are left out of the HTML search.
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
 # What a backslash escape in a double-quoted string turns into ("\alpha" is BEL + "lpha").
@@ -468,6 +472,12 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
                 line, col = _find(source, m.group(0), locate(source, (name, i) if isinstance(value, list) else (name,)))
                 out.append(Problem(source.path, line, col, f"'{name}' contains raw HTML or a script URL "
                                    f"({m.group(0)!r}); write plain text or Markdown", "raw-html"))
+    for name in _MARKDOWN_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            for finding in record_markdown.findings(value):
+                line, col = _position_in_value(source, (name,), value, finding.line, finding.col)
+                out.append(Problem(source.path, line, col, finding.message(name), "record-markdown"))
     if "\\" in source.text:
         for name, value in data.items():
             for i, text in enumerate(value if isinstance(value, list) else [value]):
@@ -488,6 +498,34 @@ def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int
         if found >= 0:
             return number, found + 1
     return start
+
+
+def _position_in_value(source: Source, path: tuple, value: str, line: int, col: int) -> tuple[int, int]:
+    """1-based (line, col) in the file of 0-based (``line``, ``col``) inside the string value at ``path``.
+
+    A literal block (``|``) keeps the value's lines as the file's lines, one
+    indentation further in; a one-line scalar starts at its mark (after the
+    quote).  Anything else (folded, escapes) is found by searching for the text.
+    """
+    start = locate(source, path)
+    node = source.root
+    for step in path:
+        node = next((v for k, v in node.value if getattr(k, "value", None) == step), None) \
+            if isinstance(node, yaml.MappingNode) else None
+    lines = source.text.split("\n")
+    text = value.split("\n")[line]
+    snippet = text[col:col + 16] or text
+    guess = None
+    if isinstance(node, yaml.ScalarNode) and node.style == "|":
+        first = node.start_mark.line + 1 + line
+        body = [ln for ln in lines[node.start_mark.line + 1:] if ln.strip()]
+        indent = len(body[0]) - len(body[0].lstrip(" ")) if body else 0
+        guess = (first, indent + col)
+    elif isinstance(node, yaml.ScalarNode) and node.start_mark.line == node.end_mark.line and line == 0:
+        guess = (node.start_mark.line, node.start_mark.column + (1 if node.style in ("'", '"') else 0) + col)
+    if guess and guess[0] < len(lines) and lines[guess[0]][guess[1]:].startswith(snippet):
+        return guess[0] + 1, guess[1] + 1
+    return _find(source, snippet, start)
 
 
 def _slug(text: str) -> str:

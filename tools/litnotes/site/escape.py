@@ -6,11 +6,11 @@ import html
 import posixpath
 import re
 
+from litnotes.records.markdown import render as render_record_markdown
+
 __all__ = ["plain", "markdown_safe", "rel"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|{}])")
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-_SCRIPT_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data):[^)]*\)", re.I)
 
 
 def plain(text: str) -> str:
@@ -19,13 +19,13 @@ def plain(text: str) -> str:
 
 
 def markdown_safe(text: str) -> str:
-    """Markdown from a record with raw HTML tags and script links neutralised.
+    """A record's Markdown (summary, notes) as an inert raw HTML block for a page.
 
-    ``litnotes check`` rejects these already; this is the second line of defence,
-    so a record that slips past the checker still cannot run code in the site.
+    :mod:`litnotes.records.markdown` renders it with the same parser and rules
+    that ``litnotes check`` applies, so a record that never went through the
+    checker still cannot put markup, scripts or outside resources on a page.
     """
-    text = _TAG_START.sub("&lt;", text)
-    return _SCRIPT_LINK.sub("]()", text)
+    return render_record_markdown(text)
 
 
 def rel(target: str, page: str) -> str:
