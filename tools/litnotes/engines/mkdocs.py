@@ -8,7 +8,6 @@ file-system events, :mod:`litnotes.engines.watch`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from importlib import resources
 from pathlib import Path
@@ -22,7 +21,7 @@ from mkdocs.structure.files import File, Files
 from litnotes.site.directives import expand
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
-from litnotes.records.validate import load_knowledge_base
+from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.engines.watch import use_native_events
 
 __all__ = ["LitnotesPlugin"]
@@ -70,6 +69,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
         for problem in problems:
             log.warning(problem.text())
         self.reports = read_reports(self.docs)
+        # Records with problems of their own: reported above, not again from each report naming them.
+        self.broken = record_ids(self.root / self.config.papers) - self.kb.papers.keys()
         edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
         pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
                             site_name=config.site_name)
@@ -94,12 +95,12 @@ class LitnotesPlugin(BasePlugin[_Config]):
         if ":::" not in markdown or page.file.generated_by:
             return markdown
         docs_rel = Path(config.docs_dir).name
-        text, problems = expand(markdown, page.file.src_uri, self.kb, self.reports,
-                                source=f"{docs_rel}/{page.file.src_uri}")
         # MkDocs hands over the Markdown without its front matter: shift lines back.
-        offset = page.file.content_string.count("\n") - markdown.count("\n")
+        offset = max(page.file.content_string.count("\n") - markdown.count("\n"), 0)
+        text, problems = expand(markdown, page.file.src_uri, self.kb, self.reports,
+                                source=f"{docs_rel}/{page.file.src_uri}", offset=offset, broken_ids=self.broken)
         for problem in problems:
-            log.warning(dataclasses.replace(problem, line=problem.line + max(offset, 0)).text())
+            log.warning(problem.text())
         return text
 
     def on_serve(self, server, config, builder):

@@ -40,6 +40,7 @@ __all__ = [
     "load_knowledge_base",
     "load_taxonomy",
     "normal_title",
+    "record_ids",
     "schema",
     "venue_names",
 ]
@@ -286,6 +287,11 @@ def _records(papers_dir: Path) -> list[str]:
     """File names under the records folder, sorted (strings sort faster than Paths)."""
     with os.scandir(papers_dir) as entries:
         return sorted(e.name for e in entries if not e.name.startswith((".", "_")) and e.is_file())
+
+
+def record_ids(papers_dir: Path) -> set[str]:
+    """The id of every record file in the records folder, valid or not."""
+    return {name[:-5] for name in _records(papers_dir) if name.endswith(".yaml")} if papers_dir.is_dir() else set()
 
 
 def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: str = "docs",
