@@ -8,7 +8,10 @@ file-system events, :mod:`litnotes.engines.watch`).
 
 from __future__ import annotations
 
+import html as htmllib
 import logging
+import posixpath
+import re
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urljoin
@@ -17,6 +20,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
 
 from litnotes.site.directives import expand
 from litnotes.site.pages import paper_path, render_site
@@ -29,6 +33,9 @@ __all__ = ["LitnotesPlugin"]
 log = logging.getLogger("mkdocs.plugins.litnotes")
 
 _ASSETS = ("litnotes.css", "litnotes.js")
+_RECORD_BLOCK = re.compile(r'<div class="litnotes-md">\n.*?\n</div>', re.DOTALL)
+# A relative destination: no scheme, not absolute, not only a fragment.
+_RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/|#)([^"]+)"')
 
 
 class _Config(Config):
@@ -102,6 +109,27 @@ class LitnotesPlugin(BasePlugin[_Config]):
         for problem in problems:
             log.warning(problem.text())
         return text
+
+    def on_page_content(self, html: str, page, config, files) -> str:
+        # Record Markdown reaches the page as a raw HTML block (litnotes.records.markdown), which
+        # MkDocs does not rewrite: point its relative links at the built pages here.
+        if 'class="litnotes-md"' not in html:
+            return html
+        folder = posixpath.dirname(page.file.src_uri)
+
+        def resolve(m: re.Match[str]) -> str:
+            value = htmllib.unescape(m.group(2))
+            path, sep, fragment = value.partition("#")
+            target = posixpath.normpath(posixpath.join(folder, path))
+            found = files.get_file_from_path(target)
+            if found is None:
+                log.warning(f"{Path(config.docs_dir).name}/{page.file.src_uri}: a record's link '{value}' does not "
+                            "reach a page or file of the site; fix it in the record (litnotes check shows where)")
+                return m.group(0)
+            url = get_relative_url(found.url, page.url) + (sep + fragment)
+            return f'{m.group(1)}="{htmllib.escape(url)}"'
+
+        return _RECORD_BLOCK.sub(lambda b: _RELATIVE.sub(resolve, b.group(0)), html)
 
     def on_serve(self, server, config, builder):
         server.watch(str(self.root / self.config.papers))

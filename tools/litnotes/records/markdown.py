@@ -28,7 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -37,7 +37,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-__all__ = ["Finding", "destination_problem", "findings", "render"]
+__all__ = ["Finding", "SHOWN_IN", "destination_problem", "findings", "render", "site_target"]
 
 #: Schemes a link may use; anything else (javascript:, data:, vbscript:, file:, …) is refused.
 LINK_SCHEMES = ("https", "http", "mailto")
@@ -77,24 +77,25 @@ def _normal(url: str) -> str:
     return "".join(ch for ch in url if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
-def destination_problem(url: str, *, image: bool = False) -> str | None:
+def destination_problem(url: str, *, image: bool = False, written: str | None = None) -> str | None:
     """Why a link (or with ``image``, an image) destination is not allowed in a record, or None.
 
-    The answer is the construct as :class:`Finding` names it; :func:`render`
-    drops exactly the destinations for which this is not None.
+    The answer names the construct as :class:`Finding` does, quoting
+    ``written`` (the source, e.g. ``[a](java&#115;cript:…)``) or else ``url``;
+    :func:`render` drops exactly the destinations for which this is not None.
     """
     normal = _normal(url).replace("\\", "/")
-    shown = _shorten(url)
+    shown = _shorten(written or url)
     m = _SCHEME.match(normal)
     if image:
         if m or normal.startswith("//"):
             return f"an image from another host ('{shown}')"
     elif m and m.group(1).lower() not in LINK_SCHEMES:
-        return f"a link to '{shown}' (scheme '{m.group(1).lower()}:')"
+        return f"a link with the scheme '{m.group(1).lower()}:' ('{shown}')"
     elif m:
         return None
     if normal.startswith("//"):
-        return f"a link to '{shown}' (another host without a scheme)"
+        return f"a link to another host without a scheme ('{shown}')"
     if normal.startswith("/"):
         return f"an absolute link ('{shown}')"
     # A record is shown on pages one folder deep (papers/<id>/, reports/<date>/).
@@ -106,9 +107,24 @@ def destination_problem(url: str, *, image: bool = False) -> str | None:
 
 def _shorten(url: str) -> str:
     text = url.replace("\t", "\\t").replace("\n", "\\n")
-    return text if len(text) <= 40 else text[:39] + "…"
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
+def _target_problem(url: str, written: str, page_exists: Callable[[str], bool] | None) -> str | None:
+    if _normal(url).startswith("#"):
+        return f"a link to an anchor of the page itself ('{_shorten(written)}'), which differs on each page " \
+               "the record is shown on"
+    target = site_target(url)
+    if target == "":
+        return f"a relative link that leads to different pages on the paper page and in a report " \
+               f"('{_shorten(written)}')"
+    if page_exists is None or target is None or page_exists(target):
+        return None
+    return f"a link to a page or file that does not exist ('{_shorten(written)}', that is docs/{target})"
+
+
+_SITE_FIX = ("write a relative link from the folder papers/ to a page or file of the site, e.g. "
+             "[DIST](../papers/dist2022.md): the record is shown on its paper page and in weekly reports")
 _LINK_FIX = ("a link may use https, http or mailto, or be a relative link inside the site such as "
              "[DIST](../papers/dist2022.md)")
 _IMAGE_FIX = ("the site loads nothing from other hosts: save the image under docs/ and show it with a relative "
@@ -127,7 +143,8 @@ def _mark_positions(md: MarkdownIt) -> None:
             ok = _fn(state, silent)
             if ok and not silent:
                 for token in state.tokens[count:]:
-                    token.meta.setdefault("pos", start)
+                    if "pos" not in token.meta:
+                        token.meta.update(pos=start, end=state.pos)
             return ok
 
         md.inline.ruler.at(rule, wrapped)
@@ -159,8 +176,33 @@ def _parse(text: str) -> tuple[list[Token], dict]:
 
 # --- findings ----------------------------------------------------------------------------------------
 
-def findings(text: str) -> list[Finding]:
-    """Everything in ``text`` that record Markdown does not allow, in order, located in ``text``."""
+#: The folders of the pages a record is shown on: its paper page and the reports that include it.
+SHOWN_IN = ("papers", "reports")
+
+
+def site_target(url: str) -> str | None:
+    """The docs-relative file a relative link of a record points at, or None for any other link.
+
+    A record's Markdown is shown on pages one folder deep (:data:`SHOWN_IN`), so
+    ``../papers/x.md`` is ``papers/x.md`` wherever it is shown; a link that
+    reaches different files from those folders (``x.md``) is ``""``.
+    """
+    normal = _normal(url).replace("\\", "/")
+    if _SCHEME.match(normal) or normal.startswith(("/", "#")):
+        return None
+    path = normal.split("#", 1)[0].split("?", 1)[0]
+    if not path:
+        return None
+    targets = {posixpath.normpath(posixpath.join(folder, path)) for folder in SHOWN_IN}
+    return targets.pop() if len(targets) == 1 else ""
+
+
+def findings(text: str, page_exists: Callable[[str], bool] | None = None) -> list[Finding]:
+    """Everything in ``text`` that record Markdown does not allow, in order, located in ``text``.
+
+    With ``page_exists`` (docs-relative path -> bool), a relative link must also
+    reach the same existing page from every page the record is shown on.
+    """
     if not _MAYBE.search(text):
         return []
     lines = text.split("\n")
@@ -175,12 +217,14 @@ def findings(text: str) -> list[Finding]:
         elif token.type == "math_block":
             out += _labels(lines, block, token.content)
         elif token.type == "inline" and token.children is not None:
-            out += _inline(lines, token, refused)
+            out += _inline(lines, token, refused, page_exists)
     for ref in env.get("references", {}).values():
-        problem = destination_problem(ref["href"])
+        line = ref.get("map", [0])[0]
+        problem, fix = destination_problem(ref["href"], written=lines[line].strip()), _LINK_FIX
+        if not problem:
+            problem, fix = _target_problem(ref["href"], lines[line].strip(), page_exists), _SITE_FIX
         if problem:
-            line = ref.get("map", [0])[0]
-            out.append(Finding(line, _indent(lines[line]), problem + " in a reference definition", _LINK_FIX))
+            out.append(Finding(line, _indent(lines[line]), problem.replace("a link", "a reference definition", 1), fix))
     return sorted(set(out), key=lambda f: (f.line, f.col))
 
 
@@ -203,9 +247,9 @@ def _at(lines: list[str], first: int, needle: str, construct: str, fix: str, sta
     for number in range(first, min(first + 50, len(lines))):
         col = lines[number].find(needle, start_col if number == first else 0) if needle else -1
         if col >= 0:
-            return Finding(number, col, construct.format(repr(_shorten(needle))), fix)
+            return Finding(number, col, construct.format(f"'{_shorten(needle)}'"), fix)
     line = min(first, len(lines) - 1)
-    return Finding(line, _indent(lines[line]), construct.format(repr(_shorten(needle))), fix)
+    return Finding(line, _indent(lines[line]), construct.format(f"'{_shorten(needle)}'"), fix)
 
 
 def _labels(lines: list[str], first: int, tex: str) -> list[Finding]:
@@ -226,7 +270,8 @@ def _source_position(lines: list[str], token: Token, pos: int) -> tuple[int, int
     return number, at + (pos - line_start) - (len(content_line) - len(stripped))
 
 
-def _inline(lines: list[str], token: Token, refused: set[str]) -> list[Finding]:
+def _inline(lines: list[str], token: Token, refused: set[str],
+            page_exists: Callable[[str], bool] | None) -> list[Finding]:
     out: list[Finding] = []
     first = token.map[0] if token.map else 0
     for number, line in enumerate(token.content.split("\n")):
@@ -239,13 +284,18 @@ def _inline(lines: list[str], token: Token, refused: set[str]) -> list[Finding]:
         pos = child.meta.get("pos")
         line, col = _source_position(lines, token, pos) if pos is not None else (first, _indent(lines[first]))
         if child.type == "html_inline":
-            out.append(Finding(line, col, f"raw HTML ({_shorten(child.content)!r})", _HTML_FIX))
+            out.append(Finding(line, col, f"raw HTML ('{_shorten(child.content)}')", _HTML_FIX))
         elif child.type in ("link_open", "image"):
             image = child.type == "image"
             url = str(child.attrGet("src" if image else "href") or "")
-            problem = destination_problem(url, image=image)
-            if problem and not (url in refused and not image):
-                out.append(Finding(line, col, problem, _IMAGE_FIX if image else _LINK_FIX))
+            written = token.content[pos:child.meta["end"]] if pos is not None and "end" in child.meta else None
+            problem, fix = destination_problem(url, image=image, written=written), _IMAGE_FIX if image else _LINK_FIX
+            if not problem:
+                problem, fix = _target_problem(url, written or url, page_exists), _SITE_FIX
+            # A reference-style link ends with ']': its destination was reported at the definition.
+            by_reference = child.meta.get("end") is not None and token.content[child.meta["end"] - 1] == "]"
+            if problem and not (by_reference and url in refused):
+                out.append(Finding(line, col, problem, fix))
         elif child.type in ("math_inline", "math_inline_double"):
             out += _labels(lines, line, child.content)
         elif child.type == "text":
@@ -266,18 +316,20 @@ def _walk(tokens: list[Token]) -> list[Token]:
     return out
 
 
-# '[text](dest)' that CommonMark does not take as a link (a space or tab in the destination)
-# but other Markdown engines, or a reader copying it, may.
-_LOOSE_LINK = re.compile(r"\]\(\s*([^()\s]*[\s\x00-\x1f][^()]*?)\s*\)")
+# '](' that CommonMark did not take as a link (a space or tab in the destination), but
+# that other Markdown engines, or a reader copying it, may.
+_LOOSE_LINK = re.compile(r"\]\(")
 
 
 def _loose_links(lines: list[str], first: int, text: str) -> list[Finding]:
     out = []
     for m in _LOOSE_LINK.finditer(text):
-        dest = m.group(1).strip().split(" ")[0] if " " in m.group(1).strip() else m.group(1)
-        problem = destination_problem(dest)
-        if problem:
-            out.append(_at(lines, first, m.group(1), problem, _LINK_FIX))
+        rest = text[m.end():m.end() + 80]
+        written = rest[:rest.index(")") + 1] if ")" in rest else rest
+        scheme = _SCHEME.match(_normal(written))
+        if scheme and scheme.group(1).lower() not in LINK_SCHEMES:
+            problem = f"a link with the scheme '{scheme.group(1).lower()}:' ('{_shorten(m.group(0) + written)}')"
+            out.append(_at(lines, first, written, problem, _LINK_FIX))
     return out
 
 

@@ -332,6 +332,10 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
             loaded.append((name[:-5], source, data))
 
     context.all_ids = {stem for stem, _, _ in loaded}
+    # What the site will hold, for relative links in record Markdown.
+    context.docs_dir = root / docs
+    context.years = {d.get("year") for _, _, d in loaded if isinstance(d.get("year"), int)}
+    context.used_venues = {d.get("venue") for _, _, d in loaded if isinstance(d.get("venue"), str)}
     valid: dict[str, Paper] = {}
     firsts: dict[tuple[str, str], tuple[str, str]] = {}
     for stem, source, data in loaded:
@@ -374,6 +378,22 @@ class _Context:
         self.categories, self.venues = categories, venues
         self.venue_spellings, self.category_spellings = venue_spellings, category_spellings
         self.all_ids: set[str] = set()
+        self.docs_dir: Path | None = None
+        self.years: set[int] = set()
+        self.used_venues: set[str] = set()
+
+    def page_exists(self, path: str) -> bool:
+        """Whether the site will have the docs-relative ``path``: a file under docs/ or a generated page."""
+        folder, _, name = path.rpartition("/")
+        stem = name[:-3] if name.endswith(".md") else None
+        generated = (
+            path in ("tags.md", "papers.bib", "papers.json", "reports/feed.xml")
+            or (stem == "index" and folder in ("papers", "categories", "venues", "years", "reports"))
+            or (folder == "papers" and stem in self.all_ids)
+            or (folder == "categories" and stem in self.categories)
+            or (folder == "venues" and stem in self.used_venues)
+            or (folder == "years" and stem is not None and stem.isdigit() and int(stem) in self.years))
+        return generated or (self.docs_dir is not None and (self.docs_dir / path).is_file())
 
 
 def _category_names(categories: dict[str, Any]) -> dict[str, str]:
@@ -481,7 +501,7 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
     for name in _MARKDOWN_FIELDS:
         value = data.get(name)
         if isinstance(value, str):
-            for finding in record_markdown.findings(value):
+            for finding in record_markdown.findings(value, ctx.page_exists):
                 line, col = _position_in_value(source, (name,), value, finding.line, finding.col)
                 out.append(Problem(source.path, line, col, finding.message(name), "record-markdown"))
     if "\\" in source.text:
