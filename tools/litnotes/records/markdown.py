@@ -329,7 +329,7 @@ def _loose_links(lines: list[str], first: int, text: str) -> list[Finding]:
         scheme = _SCHEME.match(_normal(written))
         if scheme and scheme.group(1).lower() not in LINK_SCHEMES:
             problem = f"a link with the scheme '{scheme.group(1).lower()}:' ('{_shorten(m.group(0) + written)}')"
-            out.append(_at(lines, first, written, problem, _LINK_FIX))
+            out.append(_at(lines, first, m.group(0) + written, problem, _LINK_FIX))
     return out
 
 
