@@ -116,7 +116,7 @@ def _request(checker: Checker, host, url: str,  # type: ignore[no-untyped-def]
         except FetchError:
             raise
         except Exception as exc:
-            if expired.is_set():
+            if expired.is_set() or isinstance(exc, TimeoutError):
                 raise FetchError(f"timeout: {parts.hostname} did not answer within {options.timeout:g} s",
                                  "timeout") from exc
             raise FetchError(f"cannot reach {parts.hostname}: {_describe(exc)}", "network") from exc

@@ -101,6 +101,7 @@ class Lookup:
     offline: bool = False
     timeout: float = 20.0
     requests: list[str] = field(default_factory=list)  # URLs asked over the network in this run
+    _checker: Any = None  # one per run, so the per-host limits and pauses hold across the sources' requests
 
     @classmethod
     def from_environment(cls, cache_dir: Path | None, offline: bool = False, timeout: float = 20.0,
@@ -127,7 +128,7 @@ class Lookup:
 
         self.requests.append(url)
         try:
-            response = get(_checker(self.timeout), url, {"Accept": accept})
+            response = get(self.checker(), url, {"Accept": accept})
         except FetchError as exc:
             hint = "; check the network connection (answers are cached after one successful run)" \
                 if exc.kind == "network" else ""
@@ -144,17 +145,15 @@ class Lookup:
             os.replace(tmp, path)
         return response.status, body
 
+    def checker(self) -> Any:
+        """The request policy of `litnotes links`, one request at a time per host (the APIs ask for that)."""
+        from litnotes.links.http import Checker, Options
 
-_CHECKERS: dict[float, Any] = {}
+        if self._checker is None:
+            self._checker = Checker(Options(timeout=self.timeout, retries=3, per_host=1, max_wait=60.0))
+        return self._checker
 
 
-def _checker(timeout: float) -> Any:
-    """One checker per run, so the per-host limits and pauses hold across the sources' requests."""
-    from litnotes.links.http import Checker, Options
-
-    if timeout not in _CHECKERS:
-        _CHECKERS[timeout] = Checker(Options(timeout=timeout, retries=3, per_host=1, max_wait=60.0))
-    return _CHECKERS[timeout]
 
 
 # --- the record ---------------------------------------------------------------------------------------------
