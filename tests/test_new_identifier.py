@@ -40,7 +40,7 @@ class FakeAPIs:
         apis = self
 
         class _Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 apis.requests.append(self.path)
                 prefix = self.path.split("/")[1]
                 answer = apis.override[prefix](self) if prefix in apis.override else apis.answer(self)
@@ -291,35 +291,35 @@ FAILURES = {
         "litnotes new: error: arXiv 2301.00001: arXiv says: incorrect id format for 2301.00001"),
     "unknown DOI (404)": (
         ("10.1109/NOSUCH.2022.00001",), {},
-        "litnotes new: error: DOI 10.1109/NOSUCH.2022.00001: not found (the DOI resolver answered HTTP 404); check "
-        "the identifier"),
+        ("litnotes new: error: DOI 10.1109/NOSUCH.2022.00001: not found (the DOI resolver answered HTTP 404); check "
+        "the identifier")),
     "unknown OpenReview forum": (
         ("https://openreview.net/forum?id=AAAAAAAAAAA",), {},
-        "litnotes new: error: OpenReview forum AAAAAAAAAAA: no such public submission on OpenReview (no note with "
-        "that id); check the URL"),
+        ("litnotes new: error: OpenReview forum AAAAAAAAAAA: no such public submission on OpenReview (no note with "
+        "that id); check the URL")),
     "malformed Atom": (
         ("2205.10536",), {"arxiv": _xml(b"<feed xmlns='http://www.w3.org/2005/Atom'><entry>")},
-        "litnotes new: error: arXiv 2205.10536: the arXiv API answered with malformed XML (no element found: line 1, "
-        "column 49)"),
+        ("litnotes new: error: arXiv 2205.10536: the arXiv API answered with malformed XML (no element found: line 1, "
+        "column 49)")),
     "XML entity bomb": (
         ("2205.10536",), {"arxiv": _xml(b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY a "aaaa">]><f>&a;&a;</f>')},
-        "litnotes new: error: arXiv 2205.10536: the arXiv API answered with malformed XML "
-        "(EntitiesForbidden(name='a', system_id=None, public_id=None))"),
+        ("litnotes new: error: arXiv 2205.10536: the arXiv API answered with malformed XML "
+        "(EntitiesForbidden(name='a', system_id=None, public_id=None))")),
     "malformed dblp JSON": (
         ("2205.10536",), {"dblp": lambda request: (200, {"Content-Type": "application/json"}, b'{"result": ')},
-        "litnotes new: error: dblp search for 'Knowledge Distillation from A Stronger Teacher': the answer is not dblp "
-        "search JSON (Expecting value: line 1 column 12 (char 11)) (malformed response)"),
+        ("litnotes new: error: dblp search for 'Knowledge Distillation from A Stronger Teacher': the answer is not dblp "
+        "search JSON (Expecting value: line 1 column 12 (char 11)) (malformed response)")),
     "timeout": (
         ("2205.10536", "--timeout", "0.5"), {"arxiv": _slow},
         "litnotes new: error: arXiv 2205.10536: timeout: 127.0.0.1 did not answer within 0.5 s"),
     "rate limit after retries": (
         ("10.1109/CVPR52688.2022.01165",), {"doi": _always_429},
-        "litnotes new: error: DOI 10.1109/CVPR52688.2022.01165: rate limited by 127.0.0.1 (HTTP 429) after 4 tries; "
-        "try again later"),
+        ("litnotes new: error: DOI 10.1109/CVPR52688.2022.01165: rate limited by 127.0.0.1 (HTTP 429) after 4 tries; "
+        "try again later")),
     "offline with an empty cache": (
         ("2205.10536", "--offline"), {},
-        "litnotes new: error: arXiv 2205.10536 is not in the cache ({cache}) and --offline was given; run once "
-        "without --offline"),
+        ("litnotes new: error: arXiv 2205.10536 is not in the cache ({cache}) and --offline was given; run once "
+        "without --offline")),
 }
 
 
@@ -343,8 +343,8 @@ def test_no_network_with_an_empty_cache(repo: Path, monkeypatch: pytest.MonkeyPa
     server.close()  # nothing listens there any more: as without a network
     assert _new(repo, "2205.10536", "--category", "feature") == 1
     out, err = capsys.readouterr()
-    assert (out, err) == ("", "litnotes new: error: arXiv 2205.10536: cannot reach 127.0.0.1: connection refused; "
-                              "check the network connection (answers are cached after one successful run)\n")
+    assert (out, err) == ("", ("litnotes new: error: arXiv 2205.10536: cannot reach 127.0.0.1: connection refused; "
+                              "check the network connection (answers are cached after one successful run)\n"))
     assert _records(repo) == []
 
 

@@ -220,6 +220,8 @@ def draft_from_bibtex(text: str, venues: dict[str, Any]) -> Draft:
             values[name] = _resolve(f.value, macros)
         except ValueError as exc:
             draft.warn(f"field '{name}' could not be read: {exc}; left out", f.start_line + 1)
+            if name in ("booktitle", "journal"):
+                draft.venue_todo = " ".join(f.value.split())
 
     def value(name: str) -> str | None:
         text = values.get(name)
@@ -364,6 +366,8 @@ def _venue(draft: Draft, kind: str, value: Any, line: Any, venues: dict[str, Any
         draft.warn(f"@inproceedings entry with journal= instead of booktitle=; read '{_latex(journal)}' as the "
                    "venue", line("journal"))
     text = booktitle or journal or value("publisher") or value("howpublished")
+    if not text and draft.venue_todo:  # the venue field is there but could not be read: already reported
+        return
     if not text:
         if draft.arxiv:
             draft.venue = "arxiv" if "arxiv" in venues else None
