@@ -28,6 +28,7 @@ import fastjsonschema
 from litnotes.records.load import Source, locate, parse_yaml, read_source
 from litnotes.records.model import Category, KnowledgeBase, Paper, Venue
 from litnotes.problems import Problem
+from litnotes.site.escape import URL_UNSAFE, url as page_url
 
 __all__ = [
     "CATEGORIES_FILE",
@@ -349,7 +350,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     return kb, sorted(unique.values())
 
 
-_VALUE_RULES = ("venue", "category", "builds-on", "read")
+_VALUE_RULES = ("venue", "category", "builds-on", "read", "url")
 
 
 def _context(root: Path, papers: str, docs: str, today: _dt.date) -> tuple[_Context, list[Problem]]:
@@ -492,6 +493,9 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
                 fix = f"did you mean '{close[0]}'?" if close else "add that record first or fix the id"
                 add(("builds_on", i), f"'builds_on' names unknown paper '{base}' (no {ctx.papers}/{base}.yaml); "
                     f"{fix}", "builds-on")
+    for name in ("url", "code"):
+        if isinstance(data.get(name), str) and (message := _url_problem(name, data[name])):
+            add((name,), message, "url")
     for name in _TEXT_FIELDS + ("authors",):
         value = data.get(name)
         if value is None:
@@ -513,6 +517,19 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
                         "backslash escape in double quotes (\"\\alpha\" reads as BEL + 'lpha'); write '\\\\' for a "
                         "backslash, or use single quotes or a block (|)", "control-character")
     return out
+
+
+def _url_problem(name: str, value: str) -> str | None:
+    """Why ``value`` is not an address a page may link to, parsed the way the pages parse it (None if it is)."""
+    bad = next((ch for ch in value if ch in URL_UNSAFE or ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f), None)
+    if bad is not None:
+        what = "a space" if bad == " " else f"the control character U+{ord(bad):04X}" if bad.isspace() or \
+            not bad.isprintable() else f"'{bad}'"
+        return f"'{name}' contains {what}, which an address cannot hold; percent-encode it as %{ord(bad):02X}"
+    if page_url(value) is None:
+        hint = schema()["properties"][name].get("x-hint", "")
+        return f"'{name}' must be an https:// address with a host name, got {_shown(value)}; {hint}"
+    return None
 
 
 def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int]:
