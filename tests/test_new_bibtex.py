@@ -64,8 +64,8 @@ def test_values_check_would_reject_become_todos(repo: Path, capsys: pytest.Captu
         (f"{where}:4: warning: 1 author name(s) read as empty text (e.g. from '{{\\relax}}'); left out — check the "
         "author list"),
         f"{where}:6: warning: year 'Accepted 2021, published 2022' is not a year such as 2022; fill in 'year'",
-        ("litnotes new: warning: url 'https://example.org/paper one.pdf' would not pass litnotes check ('url' has an "
-        "invalid value \"https://example.org/paper one.pdf\"; use the paper's https:// address); left out"),
+        ("litnotes new: warning: url 'https://example.org/paper one.pdf' would not pass litnotes check ('url' "
+         "contains a space, which an address cannot hold; percent-encode it as %20); left out"),
     ]
     text, data = _record(repo, "odd")
     assert "\x00" not in text and "\\u0000" not in text
