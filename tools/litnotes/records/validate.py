@@ -43,6 +43,8 @@ __all__ = [
     "normal_title",
     "record_ids",
     "schema",
+    "unique_keys",
+    "validate_record",
     "venue_names",
 ]
 
@@ -309,14 +311,9 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     if not papers_dir.is_dir():
         return KnowledgeBase({}, {}, {}), [Problem(papers, 0, 0, f"papers folder not found: {papers_dir}; run from "
                                                    "the repository root or pass --root", "usage")]
-    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories")
-    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues")
-    problems += cat_problems + venue_problems
-    reports_dir = root / docs / REPORTS_DIR
-    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if is_iso_date(p.stem))) \
-        if reports_dir.is_dir() else ()
-    context = _Context(papers, docs, today, reports, categories, venues,
-                       venue_names(raw_venues), _category_names(raw_categories))
+    context, taxonomy_problems = _context(root, papers, docs, today)
+    problems += taxonomy_problems
+    categories, venues, reports = context.categories, context.venues, tuple(sorted(context.reports))
 
     loaded: list[tuple[str, Source, dict]] = []
     needs = "a record needs at least: " + ", ".join(schema()["required"])
@@ -345,7 +342,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
         # (an unknown venue also fails the key pattern), so the schema's is left out there.
         shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
         mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
-        for label, key, value, shown in _unique_keys(stem, data):
+        for label, key, value, shown in unique_keys(stem, data):
             if (label, value) in firsts:
                 other, other_shown = firsts[(label, value)]
                 line, col = locate(source, (key,)) if key else (1, 1)
@@ -368,6 +365,42 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
 
 
 _VALUE_RULES = ("venue", "category", "builds-on", "read", "url")
+
+
+def _context(root: Path, papers: str, docs: str, today: _dt.date) -> tuple[_Context, list[Problem]]:
+    papers_dir = root / papers
+    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories")
+    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues")
+    reports_dir = root / docs / REPORTS_DIR
+    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if is_iso_date(p.stem))) \
+        if reports_dir.is_dir() else ()
+    return _Context(papers, docs, today, reports, categories, venues, venue_names(raw_venues),
+                    _category_names(raw_categories)), cat_problems + venue_problems
+
+
+def validate_record(root: Path | str, papers: str, docs: str, stem: str, text: str,
+                    today: _dt.date | None = None) -> list[Problem]:
+    """The problems ``check`` reports for ``text`` as the record ``papers/<stem>.yaml``, before it is written.
+
+    The same rules as :func:`load_knowledge_base` (schema, venue, category, year, read, builds_on, text
+    fields); a record not yet on disk cannot clash with the others, so the duplicate rule is
+    :func:`unique_keys`, which ``litnotes new`` applies itself.
+    """
+    root = Path(root)
+    context, problems = _context(root, papers, docs, today or _dt.date.today())
+    if problems:
+        return problems
+    context.all_ids = {name[:-5] for name in _records(root / papers) if name.endswith(".yaml")} | {stem}
+    source = Source(f"{papers}/{stem}.yaml", text)
+    data, problem = parse_yaml(source)
+    if problem:
+        return [problem]
+    if not isinstance(data, dict):
+        return [Problem(source.path, 1, 1, "the top level must be a mapping of fields", "top-level")]
+    mine = _record_rules(stem, source, data, context)
+    shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
+    mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
+    return sorted({(p.path, p.line, p.col, p.message): p for p in mine}.values())
 
 
 class _Context:
@@ -417,8 +450,11 @@ def is_iso_date(text: str) -> bool:
         return False
 
 
-def _unique_keys(stem: str, data: dict) -> Iterable[tuple[str, str | None, str, str]]:
-    """(what, field, normalised value, value as written) of everything two records may not share."""
+def unique_keys(stem: str, data: dict) -> Iterable[tuple[str, str | None, str, str]]:
+    """(what, field, normalised value, value as written) of everything two records may not share.
+
+    The one duplicate rule: ``check`` reports two records that share a key, ``new`` refuses to add one.
+    """
     yield "id", None, stem.lower(), stem
     for key in ("arxiv", "doi"):
         value = data.get(key)
