@@ -12,7 +12,6 @@ from pathlib import Path
 
 import markdown
 import pytest
-
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.pages import paper_table, render_site
 

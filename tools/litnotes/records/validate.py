@@ -445,7 +445,7 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
             add(("read",), f"'read' is not a real date: {read}; write the report's date as YYYY-MM-DD", "read")
         elif read not in ctx.reports:
             add(("read",), f"no weekly report for 'read: {read}' (expected {ctx.docs}/{REPORTS_DIR}/{read}.md); "
-                "use the date of an existing report", "read")
+                f"use the date of an existing report, or start this one with 'litnotes report new {read}'", "read")
     _status_rule(data, add)
     bases = data.get("builds_on")
     if isinstance(bases, list):

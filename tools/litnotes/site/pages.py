@@ -224,8 +224,8 @@ def _reading_list_note(papers: Sequence[Paper]) -> str:
 
 def _to_read_page(papers: Sequence[Paper], kb: KnowledgeBase) -> str:
     """The reading list: records with ``status: to-read``, then those being read."""
-    out = ["# 待读", "", "记录中写有 `status: to-read` 的论文列在这里；读完后删去 `status`，"
-           "并用 `read:` 写上记下它的周报日期。", ""]
+    out = ["# 待读", "", ("记录中写有 `status: to-read` 的论文列在这里；读完后删去 `status`，"
+                         "并用 `read:` 写上记下它的周报日期。"), ""]
     for title, key in (("尚未阅读", "to-read"), ("正在阅读", "reading")):
         members = [p for p in papers if p.reading_status == key]
         body = paper_table(members, kb, _TO_READ, sortable=True) if members else "暂无论文。"
