@@ -182,8 +182,9 @@ def test_readme_has_the_commands_it_promises() -> None:
     assert any(t.startswith("litnotes new --bibtex") for t in texts)
     assert any(t.startswith("litnotes new --title") and "--abbr" in t for t in texts)  # joined continuation
     assert any(t.startswith("litnotes report new") for t in texts)
-    assert [skip_reason(c) is not None for c in COMMANDS if c.text.startswith("make ")] == [True, True]
-    # Every run command's first word is a real command in the shell, not a fragment of a parse.
+    skipped = {" ".join(c.text.split()[:2]) for c in COMMANDS if skip_reason(c)}
+    assert {"make serve", "make test"} <= skipped
+    # A continuation joined wrongly leaves an unbalanced quote.
     for c in COMMANDS:
         assert shlex.split(c.text, comments=True), c
 
