@@ -102,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--out", required=True, help="output folder (created; files in it are replaced)")
     render.set_defaults(func=_cmd_render)
 
+    report = sub.add_parser("report", help="weekly reports: 'report new [DATE]' starts one from the records")
+    from litnotes.cli.report import add_arguments as add_report_arguments
+    add_report_arguments(report)
+
     links = sub.add_parser("links", help="check external links of the records and docs/")
     try:
         from litnotes.links.check import add_arguments as add_link_arguments

@@ -18,7 +18,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -512,7 +512,8 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
             add(("read",), f"'read' is not a real date: {read}; write the report's date as YYYY-MM-DD", "read")
         elif read not in ctx.reports:
             add(("read",), f"no weekly report for 'read: {read}' (expected {ctx.docs}/{REPORTS_DIR}/{read}.md); "
-                "use the date of an existing report", "read")
+                f"use the date of an existing report, or start this one with 'litnotes report new {read}'", "read")
+    _status_rule(data, add)
     bases = data.get("builds_on")
     if isinstance(bases, list):
         for i, base in enumerate(bases):
@@ -553,6 +554,14 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
                         "backslash escape in double quotes (\"\\alpha\" reads as BEL + 'lpha'); write '\\\\' for a "
                         "backslash, or use single quotes or a block (|)", "control-character")
     return out
+
+
+def _status_rule(data: dict, add: Callable[[tuple, str, str], None]) -> None:
+    """A ``read:`` date says the paper was read, so it cannot also be on the reading list."""
+    status, read = data.get("status"), data.get("read")
+    if status in ("to-read", "reading") and read is not None:
+        add(("status",), f"'status: {status}' contradicts 'read: {read}', which says the paper was read; "
+            "remove 'read' while the paper is on the reading list, or remove 'status' once it is read", "status")
 
 
 def _url_problem(name: str, value: str) -> str | None:
