@@ -73,8 +73,9 @@ __all__ = ["BUILD_DIR", "Prepared", "build", "main", "prepare", "serve", "site_f
 BUILD_DIR = ".cache/zensical"
 """The build folder, relative to the folder of ``mkdocs.yml``."""
 
-_ASSETS = {"litnotes.css": "assets/litnotes/litnotes.css", "litnotes.js": "assets/litnotes/litnotes.js",
-           "math.css": "assets/math/math.css"}
+# Where the MkDocs plugins put their files, so both sites have the same addresses.
+_ASSETS = {"litnotes.css": "assets/litnotes/litnotes.css", "litnotes.js": "assets/litnotes/litnotes.js"}
+_MATH_CSS = "assets/math/math.css"
 _KATEX_URI = "assets/katex"
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---[ \t]*\n", re.DOTALL)
 _H1 = re.compile(r"^# +(.+?) *#*$", re.MULTILINE)
@@ -212,21 +213,19 @@ def _math_pass(files: dict[str, str | bytes], info: _Origin, config_file: Path,
     return labels, problems, formulas, with_refs
 
 
-def _derived_config(out: Path, config_file: Path, labels: Path, katex_dist: Path, cache_dir: Path | None,
-                    macros: dict, docs_rel: str) -> str:
-    css = [f"{_KATEX_URI}/katex.min.css", _ASSETS["math.css"], _ASSETS["litnotes.css"]]
-    options = {
-        "katex_dist": str(katex_dist), "cache_dir": str(cache_dir or ""), "macros": macros,
-        "labels": str(labels), "docs_prefix": docs_rel + "/",
-    }
+def _derived_config(out: Path, config_file: Path, extension: dict[str, Any] | None) -> str:
+    css = [_ASSETS["litnotes.css"]]
+    if extension is not None:
+        css += [f"{_KATEX_URI}/katex.min.css", _MATH_CSS]
     derived = {
         "INHERIT": os.path.relpath(config_file, out),
         "docs_dir": "docs",
         "site_dir": "site",
         "extra_css": css,
         "extra_javascript": [_ASSETS["litnotes.js"]],
-        "markdown_extensions": [{"litnotes.engines.mdx": options}],
     }
+    if extension is not None:
+        derived["markdown_extensions"] = [{"litnotes.engines.mdx": extension}]
     header = ("# Written by litnotes.engines.zensical (python -m litnotes.engines.zensical prepare);\n"
               "# edits are overwritten. The project's settings are in the inherited file.\n")
     return header + yaml.safe_dump(derived, allow_unicode=True, sort_keys=False)
@@ -260,44 +259,55 @@ def _sync(out: Path, files: dict[str, str | bytes], keep: Sequence[str] = ()) ->
 def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | Path | None = None) -> Prepared:
     """Write the build folder for Zensical (see the module's docstring) and return what was found.
 
-    Raises :class:`litnotes.math.katex.KatexNotInstalled` when ``make setup`` has not installed KaTeX.
+    ``out`` is the build folder (default :data:`BUILD_DIR` under ``root``).  The math runs only when
+    ``mkdocs.yml`` lists the ``litnotes-math`` plugin, as under MkDocs.  Raises
+    :class:`litnotes.math.katex.KatexNotInstalled` when ``make setup`` has not installed KaTeX.
     """
     root = Path(root).resolve()
     config_path = root / config_file
     config = _read_config(config_path)
     out_dir = (root / (out or BUILD_DIR)).resolve()
-    math = _plugin_options(config, "litnotes-math")
-    dist = find_katex(root, math.get("katex_dist", KATEX_DIST)).resolve()
-    macros = math.get("macros") or {}
-    cache_dir = (root / (math.get("cache_dir") or ".cache/katex")) if math.get("disk_cache", True) else None
-    cache = render_cache(dist, {**DEFAULT_MACROS, **macros}, cache_dir)
-    cache.begin_build()
-
     files, problems, info = site_files(root, config)
     for name, target in _ASSETS.items():
         files[target] = resources.files("litnotes").joinpath("assets", name).read_bytes()
-    css, fonts = katex_css(dist)
-    files[f"{_KATEX_URI}/katex.min.css"] = css
-    for font in fonts:
-        files[f"{_KATEX_URI}/{font}"] = (dist / font).read_bytes()
-
-    labels, found, formulas, with_refs = _math_pass(files, info, config_path, cache.render)
-    problems += found
-    cache.save(prune=False)  # MkDocs builds share this cache: keep their formulas too
-    labels_text = json.dumps(labels, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    version = hashlib.sha256(labels_text.encode()).hexdigest()[:12]
-    for rel in with_refs:
-        # Zensical re-renders a page only when its Markdown changes; a label elsewhere may have.
-        files[rel] = f"{files[rel]}\n<!-- litnotes labels {version} -->\n"
+    extension: dict[str, Any] | None = None
+    formulas = 0
+    labels_path = out_dir / "labels.json"
+    if _uses_plugin(config, "litnotes-math"):
+        math = _plugin_options(config, "litnotes-math")
+        dist = find_katex(root, math.get("katex_dist", KATEX_DIST)).resolve()
+        macros = math.get("macros") or {}
+        cache_dir = (root / (math.get("cache_dir") or ".cache/katex")) if math.get("disk_cache", True) else None
+        cache = render_cache(dist, {**DEFAULT_MACROS, **macros}, cache_dir)
+        cache.begin_build()
+        css, fonts = katex_css(dist)
+        files[f"{_KATEX_URI}/katex.min.css"] = css
+        files[_MATH_CSS] = resources.files("litnotes").joinpath("assets", "math.css").read_bytes()
+        for font in fonts:
+            files[f"{_KATEX_URI}/{font}"] = (dist / font).read_bytes()
+        labels, found, formulas, with_refs = _math_pass(files, info, config_path, cache.render)
+        problems += found
+        cache.save(prune=False)  # MkDocs builds share this cache: keep their formulas too
+        labels_text = json.dumps(labels, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        version = hashlib.sha256(labels_text.encode()).hexdigest()[:12]
+        for rel in with_refs:
+            # Zensical re-renders a page only when its Markdown changes; a label elsewhere may have.
+            files[rel] = f"{files[rel]}\n<!-- litnotes labels {version} -->\n"
+        extension = {"katex_dist": str(dist), "cache_dir": str(cache_dir or ""), "macros": macros,
+                     "labels": str(labels_path), "docs_prefix": info.docs + "/"}
 
     tree = {f"docs/{rel}": content for rel, content in files.items()}
-    tree["labels.json"] = labels_text
+    if extension is not None:
+        tree["labels.json"] = labels_text
     derived = out_dir / "mkdocs.yml"
-    tree["mkdocs.yml"] = _derived_config(out_dir, config_path, out_dir / "labels.json", dist, cache_dir,
-                                         macros, info.docs)
+    tree["mkdocs.yml"] = _derived_config(out_dir, config_path, extension)
     out_dir.mkdir(parents=True, exist_ok=True)
     changed = _sync(out_dir, tree, keep=_zensical_own(out_dir))
     return Prepared(derived, sorted(problems), changed, formulas)
+
+
+def _uses_plugin(config: dict, name: str) -> bool:
+    return any(entry == name or isinstance(entry, dict) and name in entry for entry in config.get("plugins") or ())
 
 
 def _zensical_own(out: Path) -> list[str]:
@@ -310,10 +320,11 @@ def _zensical(*args: str) -> list[str]:
     return [sys.executable, "-m", "zensical", *args]
 
 
-def build(root: Path | str = ".", config_file: str = "mkdocs.yml", site_dir: str = "site") -> int:
+def build(root: Path | str = ".", config_file: str = "mkdocs.yml", site_dir: str = "site",
+          out: str | Path | None = None) -> int:
     """Prepare, run ``zensical build --strict`` and copy the site to ``site_dir``; the exit code."""
     root = Path(root).resolve()
-    prepared = prepare(root, config_file)
+    prepared = prepare(root, config_file, out)
     if prepared.problems:
         print(format_problems(prepared.problems), file=sys.stderr)
         print(f"litnotes: {len(prepared.problems)} problems; the Zensical build stops (as mkdocs build --strict does)",
@@ -404,14 +415,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", default=".", help="folder of mkdocs.yml (default: .)")
     parser.add_argument("--config-file", default="mkdocs.yml")
     parser.add_argument("--site-dir", default="site", help="build: where the site goes (default: site)")
+    parser.add_argument("--build-dir", default=None, help=f"the build folder (default: {BUILD_DIR})")
     parser.add_argument("--dev-addr", default="127.0.0.1:8000", help="serve: address (default: 127.0.0.1:8000)")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            return build(args.root, args.config_file, args.site_dir)
+            return build(args.root, args.config_file, args.site_dir, args.build_dir)
         if args.command == "serve":
             return serve(args.root, args.config_file, args.dev_addr)
-        prepared = prepare(args.root, args.config_file)
+        prepared = prepare(args.root, args.config_file, args.build_dir)
     except LitnotesError as e:  # KaTeX not installed, a misconfigured mkdocs.yml
         print(f"litnotes: {e}", file=sys.stderr)
         return 2
