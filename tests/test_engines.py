@@ -36,8 +36,8 @@ pytestmark = pytest.mark.slow
 class _Article(HTMLParser):
     """What a reader sees in a page's article: its text blocks, its KaTeX formulas, its visible text."""
 
-    _HIDDEN = {"script", "style", "code", "pre", "annotation", "svg"}
-    _BLOCKS = {"h1", "h2", "h3", "h4", "p", "li", "td", "th", "summary"}
+    _HIDDEN = frozenset({"script", "style", "code", "pre", "annotation", "svg"})
+    _BLOCKS = frozenset({"h1", "h2", "h3", "h4", "p", "li", "td", "th", "summary"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

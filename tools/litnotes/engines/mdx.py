@@ -28,8 +28,16 @@ from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
+from litnotes.math.katex import (
+    DEFAULT_MACROS,
+    KATEX_DIST,
+    RenderCache,
+    Target,
+    render_cache,
+    render_page_math,
+    resolve_refs,
+)
 from litnotes.site.escape import rel
-from litnotes.math.katex import DEFAULT_MACROS, KATEX_DIST, RenderCache, Target, render_cache, render_page_math, resolve_refs
 
 __all__ = ["MathExtension", "makeExtension", "read_labels"]
 

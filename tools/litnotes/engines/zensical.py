@@ -48,11 +48,11 @@ from typing import Any
 
 import yaml
 
+from litnotes import LitnotesError
 from litnotes.math.katex import (
     BLOCK_KINDS,
     DEFAULT_MACROS,
     KATEX_DIST,
-    KatexNotInstalled,
     Target,
     find_katex,
     katex_css,
@@ -61,7 +61,6 @@ from litnotes.math.katex import (
     render_page_math,
     resolve_refs,
 )
-from litnotes import LitnotesError
 from litnotes.problems import Problem, format_problems
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.directives import expand
@@ -112,7 +111,7 @@ def _plugin_options(config: dict, name: str) -> dict:
 
 def _read_config(config_file: Path) -> dict:
     with open(config_file, encoding="utf-8") as f:
-        return yaml.load(f, Loader=_ConfigLoader) or {}  # noqa: S506 (a SafeLoader)
+        return yaml.load(f, Loader=_ConfigLoader) or {}  # a SafeLoader: no Python objects
 
 
 def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[Problem], _Origin]:
@@ -307,7 +306,7 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
 
 
 def _uses_plugin(config: dict, name: str) -> bool:
-    return any(entry == name or isinstance(entry, dict) and name in entry for entry in config.get("plugins") or ())
+    return any(entry == name or (isinstance(entry, dict) and name in entry) for entry in config.get("plugins") or ())
 
 
 def _zensical_own(out: Path) -> list[str]:
