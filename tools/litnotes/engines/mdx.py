@@ -107,7 +107,7 @@ class _RenderMath(Postprocessor):
 
             html, more = resolve_refs(html, path, targets, href)
             problems += more
-        for problem in sorted(problems):
+        for problem in sorted(problems) if self.ext.getConfig("report") else ():
             line = problem.text()
             if line not in _shown:
                 _shown.add(line)
@@ -126,6 +126,7 @@ class MathExtension(Extension):
             "labels": ["", "the site-wide labels file written by litnotes.engines.zensical.prepare"],
             "docs_prefix": ["docs/", "put before a page's docs-relative path in messages"],
             "page_path": ["", "docs-relative path of the page, when no engine says which page it is"],
+            "report": [True, "print problems to stderr (off when another step reports them)"],
         }
         super().__init__(**kwargs)
         self._cache: RenderCache | None = None

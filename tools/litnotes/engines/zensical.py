@@ -114,12 +114,13 @@ def _read_config(config_file: Path) -> dict:
         return yaml.load(f, Loader=_ConfigLoader) or {}  # a SafeLoader: no Python objects
 
 
-def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[Problem], _Origin]:
+def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[Problem]]:
     """Every file of the docs folder as the site shows it: ``{docs-relative path: content}`` and the problems.
 
-    Generated pages and exports come from the records; hand-written Markdown has
-    its directives expanded; other files (images) are passed through.  Problems
-    name files relative to ``root``, as the MkDocs build names them.
+    ``config`` is ``mkdocs.yml`` as read by YAML.  Generated pages and exports
+    come from the records; hand-written Markdown has its directives expanded;
+    other files (images) are passed through.  Problems name files relative to
+    ``root``, as the MkDocs build names them.
     """
     from litnotes.engines.mkdocs import _edit_base
 
@@ -147,19 +148,12 @@ def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[P
     generated = render_site(kb, reports, edit_base=edit_base, site_url=config.get("site_url"),
                             site_name=config.get("site_name") or "litnotes")
     for rel, content in generated.items():
-        if rel in files:
+        if rel in files:  # as under MkDocs: the hand-written file stays, and the build fails
             problems.append(Problem(f"{docs_rel}/{rel}", 0, 0, "this page is generated from the records; "
                                     "remove the hand-written file of the same name", "generated"))
+            continue
         files[rel] = content
-    return files, problems, _Origin(docs_rel, set(generated))
-
-
-@dataclass(frozen=True)
-class _Origin:
-    """Where the pages came from: the docs folder's name and the generated paths."""
-
-    docs: str
-    generated: set[str]
+    return files, problems
 
 
 def _markdown_factory(config_file: Path):
@@ -182,7 +176,7 @@ def _title(text: str, rel: str) -> str:
     return m.group(1).strip() if m else rel
 
 
-def _math_pass(files: dict[str, str | bytes], info: _Origin, config_file: Path,
+def _math_pass(files: dict[str, str | bytes], docs: Path, docs_rel: str, config_file: Path,
                render) -> tuple[dict[str, dict], list[Problem], int, set[str]]:
     """Run every page's math as the extension will: the site-wide labels, every problem, the formula count."""
     md = _markdown_factory(config_file)
@@ -194,10 +188,12 @@ def _math_pass(files: dict[str, str | bytes], info: _Origin, config_file: Path,
     for rel, content in files.items():
         if not rel.endswith(".md") or not isinstance(content, str) or not _MAYBE_MATH.search(content):
             continue
-        shown = f"{info.docs}/{rel}"
+        shown = f"{docs_rel}/{rel}"
         body = _FRONT_MATTER.sub("", content, count=1)
+        # Problems are located in the file as written (front matter and directives included), as under MkDocs.
+        source = (docs / rel).read_text(encoding="utf-8-sig") if (docs / rel).is_file() else content
         md.reset()
-        result = render_page_math(md.convert(body), body, shown, render, _title(body, rel))
+        result = render_page_math(md.convert(body), source, shown, render, _title(body, rel))
         formulas += result.formulas
         problems += result.problems + merge_targets(targets, result.targets)
         pages[shown] = rel
@@ -207,7 +203,7 @@ def _math_pass(files: dict[str, str | bytes], info: _Origin, config_file: Path,
     for shown, html in pages_html.items():
         _, found = resolve_refs(html, shown, targets, lambda t: "#")
         problems += found
-        with_refs.add(shown[len(info.docs) + 1:])
+        with_refs.add(shown[len(docs_rel) + 1:])
     labels = {name: {"target": asdict(t), "page": pages[t.path]} for name, t in sorted(targets.items())}
     return labels, problems, formulas, with_refs
 
@@ -266,7 +262,8 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
     config_path = root / config_file
     config = _read_config(config_path)
     out_dir = (root / (out or BUILD_DIR)).resolve()
-    files, problems, info = site_files(root, config)
+    files, problems = site_files(root, config)
+    docs_rel = (root / config.get("docs_dir", "docs")).relative_to(root).as_posix()
     for name, target in _ASSETS.items():
         files[target] = resources.files("litnotes").joinpath("assets", name).read_bytes()
     extension: dict[str, Any] | None = None
@@ -284,7 +281,7 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
         files[_MATH_CSS] = resources.files("litnotes").joinpath("assets", "math.css").read_bytes()
         for font in fonts:
             files[f"{_KATEX_URI}/{font}"] = (dist / font).read_bytes()
-        labels, found, formulas, with_refs = _math_pass(files, info, config_path, cache.render)
+        labels, found, formulas, with_refs = _math_pass(files, root / docs_rel, docs_rel, config_path, cache.render)
         problems += found
         cache.save(prune=False)  # MkDocs builds share this cache: keep their formulas too
         labels_text = json.dumps(labels, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
@@ -293,7 +290,8 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
             # Zensical re-renders a page only when its Markdown changes; a label elsewhere may have.
             files[rel] = f"{files[rel]}\n<!-- litnotes labels {version} -->\n"
         extension = {"katex_dist": str(dist), "cache_dir": str(cache_dir or ""), "macros": macros,
-                     "labels": str(labels_path), "docs_prefix": info.docs + "/"}
+                     "labels": str(labels_path), "docs_prefix": docs_rel + "/",
+                     "report": False}  # prepare reports every problem, located in the files as written
 
     tree = {f"docs/{rel}": content for rel, content in files.items()}
     if extension is not None:
