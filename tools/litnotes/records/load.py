@@ -216,14 +216,16 @@ def _refuse(mode: int, path: Path | None, within: Path | None) -> tuple[str, str
         kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else \
             "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
             else "something other than a file"
-        return (f"this is {kind}, not a regular file; litnotes reads only regular YAML files here: "
-                "replace it with one, or move it out of this folder", "file-type")
+        message = (f"this is {kind}, not a regular file; litnotes reads only regular YAML files here: "
+                   "replace it with one, or move it out of this folder")
+        return message, "file-type"
     # Only the file itself is followed: a records folder that is itself a symlink is the owner's choice.
     if within is not None and path is not None and os.path.islink(path):
         real, top = os.path.realpath(path), os.path.realpath(within)
         if os.path.commonpath([real, top]) != top:
-            return (f"this symlink resolves to {real}, outside the repository ({top}); files outside the "
-                    "repository are neither read nor published: copy the file into the repository", "file-outside")
+            message = (f"this symlink resolves to {real}, outside the repository ({top}); files outside the "
+                       "repository are neither read nor published: copy the file into the repository")
+            return message, "file-outside"
     return None
 
 
