@@ -419,14 +419,14 @@ def test_text_output_is_checks_shape_and_exit_codes(site: _Site, capsys: pytest.
     code, out, err = _run(capsys, "links", "--no-cache", f"{site.base}/ok", f"{site.base}/old")
     assert code == 0
     # A fine URL prints nothing (like a clean record); a moved one is a warning at its place.
-    assert out.splitlines() == [f"<command line>:2:1: warning: link {site.base}/old has moved for good to "
-                                f"{site.base}/ok; write the new URL"]
+    assert out.splitlines() == [(f"<command line>:2:1: warning: link {site.base}/old has moved for good to "
+                                f"{site.base}/ok; write the new URL")]
     assert err == "2 link(s): 1 ok, 1 redirect, 0 broken\n"
 
     code, out, _ = _run(capsys, "links", "--no-cache", f"{site.base}/missing", f"{site.base}/ok")
     assert code == 1
-    assert out.splitlines() == [f"<command line>:1:1: error: link {site.base}/missing is broken: "
-                                "HTTP 404 Not Found; correct or remove it"]
+    assert out.splitlines() == [(f"<command line>:1:1: error: link {site.base}/missing is broken: "
+                                "HTTP 404 Not Found; correct or remove it")]
 
 
 def test_json_output_is_checks_json(site: _Site, capsys: pytest.CaptureFixture[str], closed_port: int) -> None:

@@ -8,8 +8,8 @@ links alike: ``PATH:LINE:COL: LEVEL: MESSAGE``) and exits with one of the
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 __all__ = ["EXIT_CLEAN", "EXIT_INCOMPLETE", "EXIT_PROBLEMS", "EXIT_USAGE", "FORMATS", "Problem", "format_problems"]
 

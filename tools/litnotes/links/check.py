@@ -322,15 +322,17 @@ def _http_url(text: str) -> str:
 
 
 _EPILOG = f"""\
-one line per place of each URL that is not fine, in litnotes check's shape:
-  FILE:LINE:COL: error: link URL is broken: DETAIL; ...        4xx; 5xx or 429 after the retries;
-        timeout; DNS failure; connection refused; too many redirects; a malformed redirect
-  FILE:LINE:COL: warning: link URL has moved for good to NEW   301, 308: write the new URL
-  FILE:LINE:COL: warning: link URL was not checked: ...        --max-time ran out first
-A temporary redirect (302, 303, 307) is the server's business: the URL is fine.
+prints, like litnotes check, one line per place of each URL that is not fine:
+  FILE:LINE:COL: error: link URL is broken: DETAIL; ...
+      4xx; 5xx or 429 after the retries; timeout; DNS failure; connection refused;
+      too many redirects; a malformed redirect or answer
+  FILE:LINE:COL: warning: link URL has moved for good to NEW; ...
+      301, 308: write the new URL (302, 303, 307 are the server's business: fine)
+  FILE:LINE:COL: warning: link URL was not checked: ...
+      --max-time ran out first
 URLs given as arguments are located at {COMMAND_LINE}:N:1 (N = their position).
 exit status: 0 when no URL is broken, 1 when one is, 2 on a usage error,
-{EXIT_INCOMPLETE} when --max-time ended the run before every URL was checked (whatever was found)"""
+{EXIT_INCOMPLETE} when --max-time ended the run before every URL was checked (whatever it found)"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
