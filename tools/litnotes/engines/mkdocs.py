@@ -19,11 +19,11 @@ from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+from litnotes.engines.watch import use_native_events
+from litnotes.records.validate import load_knowledge_base
 from litnotes.site.directives import expand
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
-from litnotes.records.validate import load_knowledge_base
-from litnotes.engines.watch import use_native_events
 
 __all__ = ["LitnotesPlugin"]
 
@@ -104,8 +104,7 @@ class LitnotesPlugin(BasePlugin[_Config]):
 
     def on_serve(self, server, config, builder):
         server.watch(str(self.root / self.config.papers))
-        if self.config.watcher == "native":
-            reason = use_native_events(server)
-            if reason:
-                log.info(f"litnotes: mkdocs serve polls for changes: {reason}")
+        reason = use_native_events(server, polling=self.config.watcher == "polling")
+        if reason:
+            log.info(f"litnotes: mkdocs serve polls for changes: {reason}")
         return server
