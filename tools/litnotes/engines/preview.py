@@ -160,8 +160,8 @@ def draft_page(stem: str, path: str, text: str, data: Any, problems: Iterable[Pr
     Nothing is rendered as Markdown or linked: the values have not passed the checks.
     """
     fields = data if isinstance(data, dict) else {}
-    title = fields.get("title") if isinstance(fields.get("title"), str) and fields["title"].strip() else stem
-    parts = [f"# {_text(title)}", ""]
+    # Not the record's title: MkDocs and the theme turn a heading back into text for <title>, unescaped.
+    parts = [f"# 草稿：{_text(stem)}", ""]
     notes = [f"<li><code>{_text(path)}:{line}</code> TODO: {_text(what)}</li>" for line, what in todos(text)]
     notes += [f"<li><code>{_text(f'{p.path}:{p.line}:{p.col}')}</code> {_text(p.message)}</li>" for p in problems]
     parts.append(f'<div class="litnotes-draft" role="note"><p><strong>草稿</strong>：<code>{_text(path)}</code> '
