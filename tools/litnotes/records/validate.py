@@ -248,8 +248,9 @@ def normal_title(title: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-def _load_mapping(path: Path, display: str, what: str) -> tuple[Source, Any, list[Problem]]:
-    source = read_source(path, display)
+def _load_mapping(path: Path, display: str, what: str,
+                  within: Path | None = None) -> tuple[Source, Any, list[Problem]]:
+    source = read_source(path, display, within=within)
     data, problem = parse_yaml(source)
     if problem:
         return source, None, [problem]
@@ -262,20 +263,22 @@ def _load_mapping(path: Path, display: str, what: str) -> tuple[Source, Any, lis
     return source, data, []
 
 
-def load_taxonomy(papers_dir: Path, rel: str, kind: str) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+def load_taxonomy(papers_dir: Path, rel: str, kind: str,
+                  within: Path | None = None) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
     """(model objects, raw entries, problems) of ``_categories.yaml`` (``kind="categories"``) or ``_venues.yaml``.
 
-    ``rel`` is the records folder as shown in problems, e.g. ``papers``.
+    ``rel`` is the records folder as shown in problems, e.g. ``papers``; ``within``
+    is the repository root, outside which a symlinked file is not read.
     """
     path = papers_dir / (CATEGORIES_FILE if kind == "categories" else VENUES_FILE)
     display = f"{rel}/{path.name}"
     one = "category" if kind == "categories" else "venue"
     example = "feature: {title: 特征蒸馏}" if kind == "categories" else \
         "neurips: {name: Conference on Neural Information Processing Systems, kind: conference}"
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there (a loop, a folder, a FIFO) is read_source's problem
         return {}, {}, [Problem(display, 1, 1, f"missing {kind} file; create it with one entry per {one}, "
                                 f"e.g. '{example}'", "taxonomy")]
-    source, data, problems = _load_mapping(path, display, f"add one entry per {one}, e.g. '{example}'")
+    source, data, problems = _load_mapping(path, display, f"add one entry per {one}, e.g. '{example}'", within)
     if problems:
         return {}, {}, problems
     problems = _schema_problems(source, data, "taxonomy", wrap=kind)
@@ -287,9 +290,14 @@ def load_taxonomy(papers_dir: Path, rel: str, kind: str) -> tuple[dict[str, Any]
 
 
 def _records(papers_dir: Path) -> list[str]:
-    """File names under the records folder, sorted (strings sort faster than Paths)."""
+    """Names under the records folder, sorted (strings sort faster than Paths).
+
+    Whatever the entry is (file, folder, FIFO, symlink loop), it is listed
+    without following it: the caller keeps the ``.yaml`` names and reading
+    says what is wrong with the ones that are not regular files.
+    """
     with os.scandir(papers_dir) as entries:
-        return sorted(e.name for e in entries if not e.name.startswith((".", "_")) and e.is_file())
+        return sorted(e.name for e in entries if not e.name.startswith((".", "_")))
 
 
 def record_ids(papers_dir: Path) -> set[str]:
@@ -324,7 +332,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
             continue
         if not name.endswith(".yaml"):
             continue
-        source, data, file_problems = _load_mapping(papers_dir / name, display, needs)
+        source, data, file_problems = _load_mapping(papers_dir / name, display, needs, root)
         problems += file_problems
         if data is not None:
             loaded.append((name[:-5], source, data))
@@ -369,8 +377,8 @@ _VALUE_RULES = ("venue", "category", "builds-on", "read", "url")
 
 def _context(root: Path, papers: str, docs: str, today: _dt.date) -> tuple[_Context, list[Problem]]:
     papers_dir = root / papers
-    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories")
-    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues")
+    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories", root)
+    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues", root)
     reports_dir = root / docs / REPORTS_DIR
     reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if is_iso_date(p.stem))) \
         if reports_dir.is_dir() else ()
