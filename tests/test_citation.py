@@ -17,7 +17,6 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
-
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.exports import citation
 from litnotes.site.pages import paper_path, render_site
@@ -83,7 +82,7 @@ def test_every_field_the_record_knows_is_in_its_entry(name: str, tmp_path: Path)
         if paper.bibtex:
             pasted = bibtexparser.parse_string(paper.bibtex).entries[0]
             for field in pasted.fields:
-                if field.key.lower() in _OWN or field.key.lower() in ("eprint", "doi", "url") and got.get(field.key):
+                if field.key.lower() in _OWN or (field.key.lower() in ("eprint", "doi", "url") and got.get(field.key)):
                     continue
                 assert " ".join(got[field.key.lower()].split()) == " ".join(field.value.split()), (entry.key, field.key)
 
@@ -111,5 +110,5 @@ def test_built_page_shows_the_papers_bib_entry(tmp_path: Path) -> None:
         code = re.search(r"<code[^>]*>(.*?)</code>", block, re.S)
         assert code, key
         text = html.unescape(re.sub(r"<[^>]+>", "", code.group(1)))
-        assert text in bib and text.startswith(f"@") and f"{{{key}," in text, key
+        assert text in bib and text.startswith("@") and f"{{{key}," in text, key
         assert text == citation(kb.papers[key], kb), key

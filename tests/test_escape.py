@@ -12,10 +12,22 @@ import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from litnotes.site.escape import (
+    URL_UNSAFE,
+    Markdown,
+    attr,
+    bibtex_latex,
+    bibtex_text,
+    bibtex_verbatim,
+    code_block,
+    front_matter,
+    html_text,
+    link,
+    markdown_safe,
+    plain,
+    url,
+)
 from mkdocs.utils.meta import get_data
-
-from litnotes.site.escape import (Markdown, URL_UNSAFE, attr, bibtex_latex, bibtex_text, bibtex_verbatim, code_block,
-                                  front_matter, html_text, link, markdown_safe, plain, url)
 
 FRAGMENTS = ['"', "'", "[", "]", "(", ")", "<", ">", "`", "```", "\n```\n", "---", "\n---\n", "{:", "{: .x #y }",
              "{", "}", "},note={x}", "\n", "\t", "&#106;avascript:", "java&#115;cript:", "javascript&colon;",
@@ -138,7 +150,8 @@ def test_front_matter_is_one_header_whatever_the_title(title: str, tag: str) -> 
 @given(value=hostile)
 def test_code_block_shows_the_content_and_nothing_closes_it(value: str) -> None:
     # Markdown itself turns tabs into spaces and CR into line breaks; the rest must come out as it went in.
-    content = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value).replace("\r", "").replace("\t", " ").replace("\x85", " ").replace("\u2028", " ")
+    content = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value).replace("\r", "")
+    content = content.replace("\t", " ").replace("\x85", " ").replace("\u2028", " ")
     rendered = _md("before\n\n" + code_block(content, "bibtex") + "\n\nafter")
     _assert_one_code_block(rendered, content)
     assert rendered.startswith("<p>before</p>") and rendered.endswith("<p>after</p>")

@@ -28,16 +28,15 @@ import bibtexparser
 import markdown
 import pytest
 import yaml
+from html_safety import active_content
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mkdocs.utils.meta import get_data
-
-from html_safety import active_content
 from litnotes.cli import main
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.directives import expand
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
+from mkdocs.utils.meta import get_data
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
@@ -90,7 +89,7 @@ def _build(root: Path) -> subprocess.CompletedProcess:
 @cache
 def _markdown() -> markdown.Markdown:
     # The repository's own mkdocs.yml names a slugify function with a !!python tag, as MkDocs reads it.
-    config = yaml.load(_site_config(), Loader=yaml.UnsafeLoader)  # noqa: S506
+    config = yaml.load(_site_config(), Loader=yaml.UnsafeLoader)
     names, configs = [], {}
     for item in config["markdown_extensions"]:
         name, options = next(iter(item.items())) if isinstance(item, dict) else (item, {})
@@ -170,7 +169,7 @@ def _names(authors: str) -> list[str]:
         if depth == 0 and authors[i:i + 5].lower() == " and ":
             names.append(authors[start:i])
             start = i + 5
-    return names + [authors[start:]]
+    return [*names, authors[start:]]
 
 
 # --- regression fixtures: every escaping case under "Why" of issue 11 ------------------------------
@@ -221,7 +220,7 @@ FRAGMENTS = ['"', "'", "[", "]", "(", ")", "<", ">", "`", "```", "\n```\n", "```
              "](javascript:alert(1))", '" onmouseover="alert(1)', "' onfocus='alert(1)"]
 
 
-def _paragraphs(c: "_Chooser") -> str:
+def _paragraphs(c: _Chooser) -> str:
     """Record Markdown (summary, notes) from every fragment, each line starting with text.
 
     So the value stays within paragraphs: whether record Markdown may hold headings of its own is the
@@ -287,7 +286,7 @@ def compose_record(c: _Chooser) -> dict[str, Any]:
     }
     # Fields that reach a page as text or an address come up more often than keys and dates, which the
     # checker's patterns mostly reject.
-    fields = sorted(hostile) + ["title", "authors", "abbr", "doi", "url", "code", "bibtex"]
+    fields = [*sorted(hostile), "title", "authors", "abbr", "doi", "url", "code", "bibtex"]
     chosen = {c.one(fields) for _ in range(c.count(1, 3))}
     record: dict[str, Any] = {}
     for name, benign in _BENIGN.items():

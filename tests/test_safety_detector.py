@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from html_safety import active_content, theme_scripts
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _page(body: str, head: str = "") -> str:
-    return f"<!doctype html><html><head>{head}</head><body><article class=\"md-content__inner\">{body}</article></body></html>"
+    return (f"<!doctype html><html><head>{head}</head><body>"
+            f"<article class=\"md-content__inner\">{body}</article></body></html>")
 
 
 BAD = {

@@ -27,7 +27,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
@@ -35,22 +35,22 @@ import yaml
 from litnotes.records.markdown import render as render_record_markdown
 
 __all__ = [
+    "URL_UNSAFE",
     "Markdown",
-    "plain",
-    "text",
-    "markdown_safe",
-    "rel",
-    "url",
-    "link",
-    "page_link",
     "attr",
-    "html_text",
-    "front_matter",
-    "code_block",
+    "bibtex_latex",
     "bibtex_text",
     "bibtex_verbatim",
-    "bibtex_latex",
-    "URL_UNSAFE",
+    "code_block",
+    "front_matter",
+    "html_text",
+    "link",
+    "markdown_safe",
+    "page_link",
+    "plain",
+    "rel",
+    "text",
+    "url",
 ]
 
 
@@ -89,7 +89,7 @@ def plain(value: str) -> Markdown:
     one_line = _WHITESPACE.sub(" ", _no_controls(str(value))).strip()
     escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
     # '-' or '1.' at the very start could start a list where a value begins a line; ':' a definition.
-    escaped = _BLOCK_START.sub(lambda m: "&#%d;" % ord(m.group(0)[0]) + m.group(0)[1:], escaped)
+    escaped = _BLOCK_START.sub(lambda m: f"&#{ord(m.group(0)[0])};{m.group(0)[1:]}", escaped)
     return Markdown(escaped)
 
 
@@ -144,7 +144,8 @@ def url(value: str, schemes: Sequence[str] = ("https",)) -> str | None:
     return _ENTITY_AMP.sub("%26", safe)
 
 
-def link(label: str, address: str | None, schemes: Sequence[str] = ("https",), *, icon: Markdown | None = None) -> Markdown:
+def link(label: str, address: str | None, schemes: Sequence[str] = ("https",), *,
+         icon: Markdown | None = None) -> Markdown:
     """A Markdown link to an outside address; just the label when the address is not a safe one.
 
     ``icon`` is trusted Markdown (an icon shortcode such as ``:material-github:``) put before the label.
@@ -233,7 +234,8 @@ def code_block(content: str, language: str = "") -> Markdown:
 # --- BibTeX ---------------------------------------------------------------------------------------
 
 _LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+    "\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+    "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
     "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }
 _LATEX_RE = re.compile(r"[\\{}&%$#_~^]")
