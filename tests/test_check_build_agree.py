@@ -5,7 +5,8 @@ in test_check.py) becomes a small site in a temporary folder: the fixture's
 records and pages, the _base taxonomy and report where it has none, and a
 mkdocs.yml with the litnotes and litnotes-math plugins and the site's Markdown
 extensions.  check exits 0 exactly when the strict build succeeds.  The builds
-run two at a time in subprocesses (a few seconds each).
+run two at a time in subprocesses (a few seconds each); AGREE_ONLY=text limits
+them to the folders whose name contains the text.
 """
 
 from __future__ import annotations

@@ -253,7 +253,7 @@ def _at(lines: list[str], first: int, needle: str, construct: str, fix: str, sta
 
 
 def _labels(lines: list[str], first: int, tex: str) -> list[Finding]:
-    return [_at(lines, first, m.group(0), "{}", _LABEL_FIX) for m in _LABEL.finditer(tex)]
+    return [_at(lines, first, m.group(0), "a label or reference ({})", _LABEL_FIX) for m in _LABEL.finditer(tex)]
 
 
 def _source_position(lines: list[str], token: Token, pos: int) -> tuple[int, int]:
@@ -302,7 +302,7 @@ def _inline(lines: list[str], token: Token, refused: set[str],
             for m in _ATTR_LIST.finditer(child.content):
                 out.append(_at(lines, line, m.group(0), "an attribute list ({})", _ATTR_FIX))
             for m in _LABEL.finditer(child.content):
-                out.append(_at(lines, line, m.group(0), "{}", _LABEL_FIX))
+                out.append(_at(lines, line, m.group(0), "a label or reference ({})", _LABEL_FIX))
             out += _loose_links(lines, line, child.content)
     return out
 
