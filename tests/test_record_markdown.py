@@ -11,7 +11,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from litnotes.records.markdown import destination_problem, findings, render
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from litnotes.records.markdown import destination_problem, findings, render, text_lines
 from litnotes.records.model import Category, KnowledgeBase, Paper, Venue
 from litnotes.site.directives import directive_lines
 from litnotes.site.escape import markdown_safe
@@ -206,3 +208,19 @@ def test_non_strict_build_of_hostile_records_publishes_nothing_active(tmp_path: 
             assert active(block) == [], page
         assert "javascript:" not in html.lower(), page
         assert "other.host" not in html and "onfocus" not in html and "ontoggle" not in html, page
+
+
+_FRAGMENTS = ["[", "]", "(", ")", "<", ">", "`", "```", "$", "$$", "\\label{x}", "{:", "}", "!!!", ":::", "\n", "\n\n",
+              "  ", "\t", "&#115;", "&colon;", "javascript:", "a", "中", "*", "_", "> ", "[r]: ", "!", "#", "~~~",
+              "    ", "\x00", "\r", "\r\n", "\u2028", "&", "|", "---", "x.md", "(#a)", "](", "- ", "1. ", "<b>",
+              "https://x.org", "{#i}", "\\"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join))
+def test_any_text_gives_located_findings_and_inert_html(text: str) -> None:
+    lines = text_lines(text)
+    for finding in findings(text, lambda path: False):
+        assert 0 <= finding.line < len(lines) and 0 <= finding.col <= len(lines[finding.line]), finding
+        assert "\n" not in finding.message("summary")
+    assert active(render(text)) == []

@@ -27,7 +27,7 @@ import posixpath
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Callable
 from urllib.parse import unquote
 
@@ -37,7 +37,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-__all__ = ["Finding", "SHOWN_IN", "destination_problem", "findings", "render", "site_target"]
+__all__ = ["Finding", "SHOWN_IN", "destination_problem", "findings", "render", "site_target", "text_lines"]
 
 #: Schemes a link may use; anything else (javascript:, data:, vbscript:, file:, …) is refused.
 LINK_SCHEMES = ("https", "http", "mailto")
@@ -176,6 +176,14 @@ def _parse(text: str) -> tuple[list[Token], dict]:
 
 # --- findings ----------------------------------------------------------------------------------------
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of ``text`` as markdown-it counts them (CR, LF and CRLF end a line): what Finding.line indexes."""
+    return _BREAK.split(text)
+
+
 #: The folders of the pages a record is shown on: its paper page and the reports that include it.
 SHOWN_IN = ("papers", "reports")
 
@@ -205,7 +213,7 @@ def findings(text: str, page_exists: Callable[[str], bool] | None = None) -> lis
     """
     if not _MAYBE.search(text):
         return []
-    lines = text.split("\n")
+    lines = text_lines(text)
     tokens, env = _parse(text)
     out: list[Finding] = []
     # A reference's problem is reported at its definition, not again at every use.
@@ -219,7 +227,7 @@ def findings(text: str, page_exists: Callable[[str], bool] | None = None) -> lis
         elif token.type == "inline" and token.children is not None:
             out += _inline(lines, token, refused, page_exists)
     for ref in env.get("references", {}).values():
-        line = ref.get("map", [0])[0]
+        line = min((ref.get("map") or [0])[0], len(lines) - 1)
         problem, fix = destination_problem(ref["href"], written=lines[line].strip()), _LINK_FIX
         if not problem:
             problem, fix = _target_problem(ref["href"], lines[line].strip(), page_exists), _SITE_FIX
@@ -243,13 +251,16 @@ def _indent(line: str) -> int:
 
 
 def _at(lines: list[str], first: int, needle: str, construct: str, fix: str, start_col: int = 0) -> Finding:
-    """A finding for ``needle``, found on line ``first`` or just below (else at the line's text)."""
+    """A finding for ``needle``, found on line ``first`` or just below (else at the line's text).
+
+    ``{}`` in ``construct`` is replaced by the quoted needle (not str.format: the text may hold braces).
+    """
     for number in range(first, min(first + 50, len(lines))):
         col = lines[number].find(needle, start_col if number == first else 0) if needle else -1
         if col >= 0:
-            return Finding(number, col, construct.format(f"'{_shorten(needle)}'"), fix)
+            return Finding(number, col, construct.replace("{}", f"'{_shorten(needle)}'", 1), fix)
     line = min(first, len(lines) - 1)
-    return Finding(line, _indent(lines[line]), construct.format(f"'{_shorten(needle)}'"), fix)
+    return Finding(line, _indent(lines[line]), construct.replace("{}", f"'{_shorten(needle)}'", 1), fix)
 
 
 def _labels(lines: list[str], first: int, tex: str) -> list[Finding]:
@@ -361,6 +372,8 @@ def _math(tex: str, display: bool) -> str:
     return f'<span class="arithmatex">\\({escapeHtml(tex)}\\)</span>'
 
 
+# A summary is shown on its paper page and in a report, and `mkdocs serve` rebuilds everything on each edit.
+@lru_cache(maxsize=8192)
 def render(text: str) -> str:
     """Record Markdown as HTML in which nothing is active, wrapped as one raw HTML block.
 

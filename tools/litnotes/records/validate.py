@@ -539,7 +539,8 @@ def _position_in_value(source: Source, path: tuple, value: str, line: int, col: 
         node = next((v for k, v in node.value if getattr(k, "value", None) == step), None) \
             if isinstance(node, yaml.MappingNode) else None
     lines = source.text.split("\n")
-    text = value.split("\n")[line]
+    value_lines = record_markdown.text_lines(value)
+    text = value_lines[min(line, len(value_lines) - 1)]
     snippet = text[col:col + 16] or text
     guess = None
     if isinstance(node, yaml.ScalarNode) and node.style == "|":
