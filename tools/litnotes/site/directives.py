@@ -25,7 +25,7 @@ from litnotes.problems import Problem
 from litnotes.site.pages import EXPORTS, chart_html, charts, paper_block, paper_table
 from litnotes.site.fences import code_lines
 from litnotes.site.reports import Report, read_reports
-from litnotes.site.escape import plain, rel
+from litnotes.site.escape import page_link, plain, rel
 
 __all__ = ["expand", "check_docs", "directive_lines", "DIRECTIVE"]
 
@@ -150,14 +150,14 @@ def _reports(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) 
         return "", f"'::: reports' takes a number of reports, got '{arg}'"
     if not reports:
         return "暂无周报。", None
-    return "\n".join(f"- [{r.date} · {plain(r.title)}]({rel(r.path, page)})" for r in reports[:limit]), None
+    return "\n".join(f"- {page_link(f'{r.date} · {r.title}', r.path, page)}" for r in reports[:limit]), None
 
 
 def _categories(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -> tuple[str, str | None]:
     lines = []
     for key, cat in kb.categories.items():
         n = sum(1 for p in kb.papers.values() if p.category == key)
-        lines.append(f"- [{plain(cat.title)}]({rel(f'categories/{key}.md', page)})（{n} 篇）：{cat.description}")
+        lines.append(f"- {page_link(cat.title, f'categories/{key}.md', page)}（{n} 篇）：{plain(cat.description)}")
     return "\n".join(lines), None
 
 
