@@ -90,7 +90,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, su
     base = tmp_path_factory.mktemp("agree")
     roots = {f"{case.parent.name}/{case.name}": _site(case, base / case.parent.name / case.name) for case in CASES}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(roots, pool.map(_build, roots.values())))
+        results = dict(zip(roots, pool.map(_build, roots.values()), strict=True))
     return {name: (roots[name], results[name]) for name in roots}
 
 

@@ -27,8 +27,8 @@ QUOTED = re.compile(r"\('(?P<written>[^']+?)(?:…)?'")
 class _Active(HTMLParser):
     """Collects what could run or load something in a browser."""
 
-    TAGS = {"a", "p", "em", "strong", "code", "pre", "ul", "ol", "li", "blockquote", "div", "span", "br", "hr",
-            "img", "h1", "h2", "h3", "h4", "h5", "h6"}
+    TAGS = frozenset({"a", "p", "em", "strong", "code", "pre", "ul", "ol", "li", "blockquote", "div", "span", "br",
+                      "hr", "img", "h1", "h2", "h3", "h4", "h5", "h6"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -42,7 +42,8 @@ class _Active(HTMLParser):
                 self.found.append(f"{tag}[{name}]")
             if name in ("href", "src") and destination_problem(value or "", image=name == "src"):
                 self.found.append(f"{tag}[{name}={value}]")
-            if name == "class" and value not in ("litnotes-md", "arithmatex") and not (value or "").startswith("language-"):
+            ours = value in ("litnotes-md", "arithmatex") or (value or "").startswith("language-")
+            if name == "class" and not ours:
                 self.found.append(f"{tag}[class={value}]")
 
 

@@ -26,9 +26,10 @@ import html
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -37,7 +38,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-__all__ = ["Finding", "SHOWN_IN", "destination_problem", "findings", "render", "site_target", "text_lines"]
+__all__ = ["SHOWN_IN", "Finding", "destination_problem", "findings", "render", "site_target", "text_lines"]
 
 #: Schemes a link may use; anything else (javascript:, data:, vbscript:, file:, …) is refused.
 LINK_SCHEMES = ("https", "http", "mailto")
