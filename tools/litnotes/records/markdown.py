@@ -38,7 +38,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-__all__ = ["SHOWN_IN", "Finding", "destination_problem", "findings", "render", "site_target", "text_lines"]
+__all__ = ["SHOWN_IN", "Finding", "destination_problem", "findings", "math_segments", "render", "site_target",
+           "text_lines"]
 
 #: Schemes a link may use; anything else (javascript:, data:, vbscript:, file:, …) is refused.
 LINK_SCHEMES = ("https", "http", "mailto")
@@ -342,6 +343,29 @@ def _loose_links(lines: list[str], first: int, text: str) -> list[Finding]:
         if scheme and scheme.group(1).lower() not in LINK_SCHEMES:
             problem = f"a link with the scheme '{scheme.group(1).lower()}:' ('{_shorten(m.group(0) + written)}')"
             out.append(_at(lines, first, m.group(0) + written, problem, _LINK_FIX))
+    return out
+
+
+def math_segments(text: str) -> list[tuple[int, int, str, bool]]:
+    """(line, col, TeX, display) of every formula in ``text``, as :func:`render` hands it to KaTeX.
+
+    ``litnotes check`` renders these with the build's KaTeX, so a formula KaTeX
+    rejects fails the check as it fails the build.
+    """
+    if "$" not in text:
+        return []
+    lines = text_lines(text)
+    tokens, _ = _parse(text)
+    out = []
+    for token in tokens:
+        if token.type == "math_block" and token.map:
+            out.append((token.map[0], _indent(lines[token.map[0]]), token.content.strip(), True))
+        elif token.type == "inline":
+            for child in _walk(token.children or []):
+                if child.type in ("math_inline", "math_inline_double"):
+                    pos = child.meta.get("pos")
+                    line, col = _source_position(lines, token, pos) if pos is not None else (token.map[0], 0)
+                    out.append((line, col, child.content.strip(), child.type == "math_inline_double"))
     return out
 
 
