@@ -17,11 +17,13 @@ __all__ = ["main"]
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from litnotes.site.directives import check_docs
-    from litnotes.records.validate import load_knowledge_base
+    from litnotes.records.validate import load_knowledge_base, record_ids
 
     kb, problems = load_knowledge_base(args.root, args.papers, args.docs)
     if not any(p.rule == "usage" for p in problems):
-        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, _all_ids(args)))
+        # The build's own directive handlers, over the same pages, records and reports.
+        known = record_ids(Path(args.root) / args.papers)
+        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, known))
     if any(p.rule == "usage" for p in problems):
         print(f"litnotes check: {problems[0].message}", file=sys.stderr)
         return 2
@@ -33,10 +35,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
             else f"{len(kb.papers)} records checked, no problems"
         print(summary, file=sys.stderr)
     return 1 if problems else 0
-
-
-def _all_ids(args: argparse.Namespace) -> set[str]:
-    return {p.stem for p in (Path(args.root) / args.papers).glob("*.yaml") if not p.name.startswith("_")}
 
 
 def _cmd_new(args: argparse.Namespace) -> int:

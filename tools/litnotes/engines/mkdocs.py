@@ -10,8 +10,9 @@ not ready get draft pages (:mod:`litnotes.engines.preview`).
 
 from __future__ import annotations
 
-import dataclasses
+import html as htmllib
 import logging
+import posixpath
 import re
 from importlib import resources
 from pathlib import Path
@@ -21,11 +22,12 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
 
 from litnotes.engines.preview import BuildLog, add_panel, draft_page, lenient, panel_html
 from litnotes.engines.watch import use_native_events
 from litnotes.records.load import parse_yaml, read_source
-from litnotes.records.validate import load_knowledge_base
+from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
@@ -38,6 +40,9 @@ log = logging.getLogger("mkdocs.plugins.litnotes")
 _DRAFT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 _ASSETS = ("litnotes.css", "litnotes.js", "litnotes-preview.css")
+_RECORD_BLOCK = re.compile(r'<div class="litnotes-md">\n.*?\n</div>', re.DOTALL)
+# A relative destination: no scheme, not absolute, not only a fragment.
+_RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/|#)([^"]+)"')
 
 
 class _Config(Config):
@@ -94,17 +99,19 @@ class LitnotesPlugin(BasePlugin[_Config]):
         try:
             self.kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
             self.reports = read_reports(self.docs)
+            # Records with problems of their own: reported here, not again from each report naming them.
+            self.broken = record_ids(self.root / self.config.papers) - self.kb.papers.keys()
             pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
                                 site_name=config.site_name)
             if self.serving:
                 pages.update(self._drafts(problems, pages))
-                self._last_good = (self.kb, self.reports, pages)
+                self._last_good = (self.kb, self.reports, self.broken, pages)
         except Exception as exc:
             if not self.serving or self._last_good is None:
                 raise
             log.error(f"litnotes: the pages could not be generated ({type(exc).__name__}: {exc}); "
                       "the preview shows the last ones that could")
-            (self.kb, self.reports, pages), problems = self._last_good, []
+            (self.kb, self.reports, self.broken, pages), problems = self._last_good, []
         for problem in problems:
             log.warning(problem.text())
         self.edit_base = edit_base
@@ -128,13 +135,34 @@ class LitnotesPlugin(BasePlugin[_Config]):
         if ":::" not in markdown or page.file.generated_by:
             return markdown
         docs_rel = Path(config.docs_dir).name
-        text, problems = expand(markdown, page.file.src_uri, self.kb, self.reports,
-                                source=f"{docs_rel}/{page.file.src_uri}")
         # MkDocs hands over the Markdown without its front matter: shift lines back.
-        offset = page.file.content_string.count("\n") - markdown.count("\n")
+        offset = max(page.file.content_string.count("\n") - markdown.count("\n"), 0)
+        text, problems = expand(markdown, page.file.src_uri, self.kb, self.reports,
+                                source=f"{docs_rel}/{page.file.src_uri}", offset=offset, broken_ids=self.broken)
         for problem in problems:
-            log.warning(dataclasses.replace(problem, line=problem.line + max(offset, 0)).text())
+            log.warning(problem.text())
         return text
+
+    def on_page_content(self, html: str, page, config, files) -> str:
+        # Record Markdown reaches the page as a raw HTML block (litnotes.records.markdown), which
+        # MkDocs does not rewrite: point its relative links at the built pages here.
+        if 'class="litnotes-md"' not in html:
+            return html
+        folder = posixpath.dirname(page.file.src_uri)
+
+        def resolve(m: re.Match[str]) -> str:
+            value = htmllib.unescape(m.group(2))
+            path, sep, fragment = value.partition("#")
+            target = posixpath.normpath(posixpath.join(folder, path))
+            found = files.get_file_from_path(target)
+            if found is None:
+                log.warning(f"{Path(config.docs_dir).name}/{page.file.src_uri}: a record's link '{value}' does not "
+                            "reach a page or file of the site; fix it in the record (litnotes check shows where)")
+                return m.group(0)
+            url = get_relative_url(found.url, page.url) + (sep + fragment)
+            return f'{m.group(1)}="{htmllib.escape(url)}"'
+
+        return _RECORD_BLOCK.sub(lambda b: _RELATIVE.sub(resolve, b.group(0)), html)
 
     def on_post_build(self, config) -> None:
         if self._build_log is not None:

@@ -27,6 +27,7 @@ from litnotes.links.http import STATUSES, Checker, Options, Result, is_http_url
 from litnotes.problems import EXIT_INCOMPLETE, FORMATS, Problem, format_problems
 from litnotes.records.load import Source, locate, read_source
 from litnotes.records.model import KnowledgeBase, arxiv_url, doi_url
+from litnotes.site.fences import code_lines
 
 __all__ = [
     "COMMAND_LINE",
@@ -71,7 +72,6 @@ _LINK = re.compile(
     rf"|(?P<bare>https?://{_URL_CHARS}+)",
     re.IGNORECASE,
 )
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _TRAILING = ".,;:!?*_'"
 
@@ -79,16 +79,9 @@ _TRAILING = ".,;:!?*_'"
 def links_in_markdown(text: str, path: str) -> list[tuple[str, Place]]:
     """External links of a Markdown text: ``[text](url)``, ``<url>`` and bare URLs, outside code."""
     found: list[tuple[str, Place]] = []
-    fence: str | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        opener = _FENCE.match(line)
-        if fence is not None:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
-                    and not line.strip().strip(fence[0]):
-                fence = None
-            continue
-        if opener:
-            fence = opener.group(1)
+    lines = text.splitlines()
+    for number, (line, code) in enumerate(zip(lines, code_lines(lines)), 1):
+        if code:
             continue
         # Blank out code spans; same length, so columns stay right.
         line = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)

@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+import yaml
 
+from litnotes.records import markdown as record_markdown
 from litnotes.records.load import Source, locate, parse_yaml, read_source
 from litnotes.records.model import Category, KnowledgeBase, Paper, Venue
 from litnotes.problems import Problem
+from litnotes.site.escape import URL_UNSAFE, url as page_url
 
 __all__ = [
     "CATEGORIES_FILE",
@@ -38,6 +41,7 @@ __all__ = [
     "load_knowledge_base",
     "load_taxonomy",
     "normal_title",
+    "record_ids",
     "schema",
     "venue_names",
 ]
@@ -52,7 +56,9 @@ REPORTS_DIR = "reports"
 # Complete HTML tags, comments and script URLs: what could run in a reader's
 # browser.  A lone '<' (as in "a < b" or $x<y$) is not a tag.
 _RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|javascript:", re.IGNORECASE)
-_TEXT_FIELDS = ("title", "abbr", "summary", "notes")
+# Plain-text fields: no Markdown, so no HTML either.  The Markdown fields follow record_markdown's rules.
+_TEXT_FIELDS = ("title", "abbr")
+_MARKDOWN_FIELDS = ("summary", "notes")
 # Markdown code is shown as text, never run: `x<y>` and fenced blocks are left out of the HTML search.
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
 # What a backslash escape in a double-quoted string turns into ("\alpha" is BEL + "lpha").
@@ -292,6 +298,11 @@ def _records(papers_dir: Path) -> list[str]:
         return sorted(e.name for e in entries if not e.name.startswith((".", "_")))
 
 
+def record_ids(papers_dir: Path) -> set[str]:
+    """The id of every record file in the records folder, valid or not."""
+    return {name[:-5] for name in _records(papers_dir) if name.endswith(".yaml")} if papers_dir.is_dir() else set()
+
+
 def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: str = "docs",
                         today: _dt.date | None = None) -> tuple[KnowledgeBase, list[Problem]]:
     """Read and check every record under ``root/papers``; return the valid ones and every problem.
@@ -330,6 +341,10 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
             loaded.append((name[:-5], source, data))
 
     context.all_ids = {stem for stem, _, _ in loaded}
+    # What the site will hold, for relative links in record Markdown.
+    context.docs_dir = root / docs
+    context.years = {d.get("year") for _, _, d in loaded if isinstance(d.get("year"), int)}
+    context.used_venues = {d.get("venue") for _, _, d in loaded if isinstance(d.get("venue"), str)}
     valid: dict[str, Paper] = {}
     firsts: dict[tuple[str, str], tuple[str, str]] = {}
     for stem, source, data in loaded:
@@ -360,7 +375,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     return kb, sorted(unique.values())
 
 
-_VALUE_RULES = ("venue", "category", "builds-on", "read")
+_VALUE_RULES = ("venue", "category", "builds-on", "read", "url")
 
 
 class _Context:
@@ -372,6 +387,22 @@ class _Context:
         self.categories, self.venues = categories, venues
         self.venue_spellings, self.category_spellings = venue_spellings, category_spellings
         self.all_ids: set[str] = set()
+        self.docs_dir: Path | None = None
+        self.years: set[int] = set()
+        self.used_venues: set[str] = set()
+
+    def page_exists(self, path: str) -> bool:
+        """Whether the site will have the docs-relative ``path``: a file under docs/ or a generated page."""
+        folder, _, name = path.rpartition("/")
+        stem = name[:-3] if name.endswith(".md") else None
+        generated = (
+            path in ("tags.md", "papers.bib", "papers.json", "reports/feed.xml")
+            or (stem == "index" and folder in ("papers", "categories", "venues", "years", "reports"))
+            or (folder == "papers" and stem in self.all_ids)
+            or (folder == "categories" and stem in self.categories)
+            or (folder == "venues" and stem in self.used_venues)
+            or (folder == "years" and stem is not None and stem.isdigit() and int(stem) in self.years))
+        return generated or (self.docs_dir is not None and (self.docs_dir / path).is_file())
 
 
 def _category_names(categories: dict[str, Any]) -> dict[str, str]:
@@ -464,6 +495,9 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
                 fix = f"did you mean '{close[0]}'?" if close else "add that record first or fix the id"
                 add(("builds_on", i), f"'builds_on' names unknown paper '{base}' (no {ctx.papers}/{base}.yaml); "
                     f"{fix}", "builds-on")
+    for name in ("url", "code"):
+        if isinstance(data.get(name), str) and (message := _url_problem(name, data[name])):
+            add((name,), message, "url")
     for name in _TEXT_FIELDS + ("authors",):
         value = data.get(name)
         if value is None:
@@ -476,6 +510,12 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
                 line, col = _find(source, m.group(0), locate(source, (name, i) if isinstance(value, list) else (name,)))
                 out.append(Problem(source.path, line, col, f"'{name}' contains raw HTML or a script URL "
                                    f"({m.group(0)!r}); write plain text or Markdown", "raw-html"))
+    for name in _MARKDOWN_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            for finding in record_markdown.findings(value, ctx.page_exists):
+                line, col = _position_in_value(source, (name,), value, finding.line, finding.col)
+                out.append(Problem(source.path, line, col, finding.message(name), "record-markdown"))
     if "\\" in source.text:
         for name, value in data.items():
             for i, text in enumerate(value if isinstance(value, list) else [value]):
@@ -487,6 +527,19 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
     return out
 
 
+def _url_problem(name: str, value: str) -> str | None:
+    """Why ``value`` is not an address a page may link to, parsed the way the pages parse it (None if it is)."""
+    bad = next((ch for ch in value if ch in URL_UNSAFE or ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f), None)
+    if bad is not None:
+        what = "a space" if bad == " " else f"the control character U+{ord(bad):04X}" if bad.isspace() or \
+            not bad.isprintable() else f"'{bad}'"
+        return f"'{name}' contains {what}, which an address cannot hold; percent-encode it as %{ord(bad):02X}"
+    if page_url(value) is None:
+        hint = schema()["properties"][name].get("x-hint", "")
+        return f"'{name}' must be an https:// address with a host name, got {_shown(value)}; {hint}"
+    return None
+
+
 def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int]:
     """Where ``needle`` first appears at or after ``start`` (a block's lines are the file's lines)."""
     lines = source.text.split("\n")
@@ -496,6 +549,34 @@ def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int
         if found >= 0:
             return number, found + 1
     return start
+
+
+def _position_in_value(source: Source, path: tuple, value: str, line: int, col: int) -> tuple[int, int]:
+    """1-based (line, col) in the file of 0-based (``line``, ``col``) inside the string value at ``path``.
+
+    A literal block (``|``) keeps the value's lines as the file's lines, one
+    indentation further in; a one-line scalar starts at its mark (after the
+    quote).  Anything else (folded, escapes) is found by searching for the text.
+    """
+    start = locate(source, path)
+    node = source.root
+    for step in path:
+        node = next((v for k, v in node.value if getattr(k, "value", None) == step), None) \
+            if isinstance(node, yaml.MappingNode) else None
+    lines = source.text.split("\n")
+    text = value.split("\n")[line]
+    snippet = text[col:col + 16] or text
+    guess = None
+    if isinstance(node, yaml.ScalarNode) and node.style == "|":
+        first = node.start_mark.line + 1 + line
+        body = [ln for ln in lines[node.start_mark.line + 1:] if ln.strip()]
+        indent = len(body[0]) - len(body[0].lstrip(" ")) if body else 0
+        guess = (first, indent + col)
+    elif isinstance(node, yaml.ScalarNode) and node.start_mark.line == node.end_mark.line and line == 0:
+        guess = (node.start_mark.line, node.start_mark.column + (1 if node.style in ("'", '"') else 0) + col)
+    if guess and guess[0] < len(lines) and lines[guess[0]][guess[1]:].startswith(snippet):
+        return guess[0] + 1, guess[1] + 1
+    return _find(source, snippet, start)
 
 
 def _slug(text: str) -> str:

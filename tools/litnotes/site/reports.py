@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from litnotes.records.validate import REPORTS_DIR, is_iso_date
+from litnotes.site.escape import attr, html_text
 
 __all__ = ["Report", "read_reports", "atom_feed"]
 
@@ -49,18 +49,18 @@ def atom_feed(reports: list[Report], site_url: str, site_name: str) -> str:
         url = f"{base}{REPORTS_DIR}/{r.date}/"
         entries.append(
             "  <entry>\n"
-            f"    <title>{escape(r.title)}</title>\n"
-            f'    <link href="{escape(url)}"/>\n'
-            f"    <id>{escape(url)}</id>\n"
-            f"    <updated>{r.date}T00:00:00Z</updated>\n"
-            f"    <summary>{escape(r.date)} 周报</summary>\n"
+            f"    <title>{html_text(r.title)}</title>\n"
+            f'    <link href="{attr(url)}"/>\n'
+            f"    <id>{html_text(url)}</id>\n"
+            f"    <updated>{html_text(r.date)}T00:00:00Z</updated>\n"
+            f"    <summary>{html_text(r.date)} 周报</summary>\n"
             "  </entry>\n")
     return ('<?xml version="1.0" encoding="utf-8"?>\n'
             '<feed xmlns="http://www.w3.org/2005/Atom">\n'
-            f"  <title>{escape(site_name)} · 周报</title>\n"
-            f'  <link href="{escape(base)}{REPORTS_DIR}/"/>\n'
-            f'  <link rel="self" href="{escape(base)}{REPORTS_DIR}/feed.xml"/>\n'
-            f"  <id>{escape(base)}{REPORTS_DIR}/</id>\n"
-            f"  <updated>{updated}</updated>\n"
-            f"  <author><name>{escape(site_name)}</name></author>\n"
+            f"  <title>{html_text(site_name)} · 周报</title>\n"
+            f'  <link href="{attr(base)}{REPORTS_DIR}/"/>\n'
+            f'  <link rel="self" href="{attr(base)}{REPORTS_DIR}/feed.xml"/>\n'
+            f"  <id>{html_text(base)}{REPORTS_DIR}/</id>\n"
+            f"  <updated>{html_text(updated)}</updated>\n"
+            f"  <author><name>{html_text(site_name)}</name></author>\n"
             + "".join(entries) + "</feed>\n")
