@@ -280,11 +280,14 @@ class Checker:
             if pause > 0 and self._stopping.wait(pause):
                 raise _Failure("cancelled")
             conn: http.client.HTTPConnection
-            if parts.scheme == "https":
-                conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=self.options.timeout,
-                                                   context=self._tls)
-            else:
-                conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.options.timeout)
+            try:  # the host is checked here (a space or control character in it)
+                if parts.scheme == "https":
+                    conn = http.client.HTTPSConnection(parts.hostname or "", parts.port,
+                                                       timeout=self.options.timeout, context=self._tls)
+                else:
+                    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.options.timeout)
+            except (http.client.HTTPException, ValueError) as exc:
+                raise _Failure(_describe(exc)) from exc
             expired = threading.Event()
             timer = threading.Timer(self.options.timeout, _cut_off, (conn, expired))
             timer.daemon = True
@@ -343,6 +346,8 @@ def _describe(exc: BaseException) -> str:
         return "connection closed without a response"
     if isinstance(exc, ConnectionResetError):
         return "connection reset"
+    if isinstance(exc, http.client.InvalidURL):
+        return f"invalid URL ({exc})"
     if isinstance(exc, http.client.HTTPException):
         return f"invalid HTTP response ({type(exc).__name__})"
     if isinstance(exc, UnicodeError):
