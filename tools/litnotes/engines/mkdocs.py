@@ -36,13 +36,12 @@ __all__ = ["LitnotesPlugin"]
 
 log = logging.getLogger("mkdocs.plugins.litnotes")
 
-# A record file name that can be a page while it is still a draft (not yet a valid id, perhaps).
-_DRAFT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
 _ASSETS = ("litnotes.css", "litnotes.js", "litnotes-preview.css")
 _RECORD_BLOCK = re.compile(r'<div class="litnotes-md">\n.*?\n</div>', re.DOTALL)
 # A relative destination: no scheme, not absolute, not only a fragment.
 _RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/|#)([^"]+)"')
+# A record file name that can be a page while it is still a draft (not yet a valid id, perhaps).
+_DRAFT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class _Config(Config):
@@ -94,7 +93,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
         return config
 
     def on_files(self, files: Files, config) -> Files:
-        docs_rel = self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root) else str(self.docs)
+        docs_rel = (self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root)
+                    else str(self.docs))
         edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
         try:
             self.kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)

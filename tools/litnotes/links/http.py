@@ -175,7 +175,7 @@ class Checker:
         """Follow ``url`` to an answer and classify it; any failure is a ``broken`` result, never an exception."""
         try:
             return self._follow(url)
-        except Exception as exc:  # noqa: BLE001 - one URL's surprise must not end the run
+        except Exception as exc:  # one URL's surprise must not end the run
             return Result(url, "broken", f"could not be checked ({type(exc).__name__}: {exc})")
 
     def _follow(self, url: str) -> Result:
