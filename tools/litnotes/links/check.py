@@ -80,7 +80,7 @@ def links_in_markdown(text: str, path: str) -> list[tuple[str, Place]]:
     """External links of a Markdown text: ``[text](url)``, ``<url>`` and bare URLs, outside code."""
     found: list[tuple[str, Place]] = []
     lines = text.splitlines()
-    for number, (line, code) in enumerate(zip(lines, code_lines(lines)), 1):
+    for number, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True), 1):
         if code:
             continue
         # Blank out code spans; same length, so columns stay right.

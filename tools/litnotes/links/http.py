@@ -22,6 +22,7 @@ The rules, in the order a URL meets them:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import http.client
 import itertools
@@ -324,10 +325,8 @@ def _cut_off(conn: http.client.HTTPConnection, expired: threading.Event) -> None
     expired.set()
     sock = conn.sock
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _describe(exc: BaseException) -> str:
@@ -393,10 +392,8 @@ def _request_url(url: str) -> str:
     """The URL as sent: no fragment, host in IDNA, path and query percent-encoded where they are not ASCII."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    try:
+    with contextlib.suppress(UnicodeError):  # left as it is: sending it then fails with "invalid host name"
         host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     if ":" in host:
         host = f"[{host}]"
     netloc = host + (f":{parts.port}" if parts.port else "")
