@@ -93,26 +93,27 @@ class LitnotesPlugin(BasePlugin[_Config]):
         return config
 
     def on_files(self, files: Files, config) -> Files:
-        docs_rel = self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root) else str(self.docs)
+        docs_rel = (self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root)
+                    else str(self.docs))
         edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
         try:
             self.kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
             self.reports = read_reports(self.docs)
+            # Records with problems of their own: reported here, not again from each report naming them.
+            self.broken = record_ids(self.root / self.config.papers) - self.kb.papers.keys()
             pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
                                 site_name=config.site_name)
             if self.serving:
                 pages.update(self._drafts(problems, pages))
-                self._last_good = (self.kb, self.reports, pages)
+                self._last_good = (self.kb, self.reports, self.broken, pages)
         except Exception as exc:
             if not self.serving or self._last_good is None:
                 raise
             log.error(f"litnotes: the pages could not be generated ({type(exc).__name__}: {exc}); "
                       "the preview shows the last ones that could")
-            (self.kb, self.reports, pages), problems = self._last_good, []
+            (self.kb, self.reports, self.broken, pages), problems = self._last_good, []
         for problem in problems:
             log.warning(problem.text())
-        # Records with problems of their own: reported above, not again from each report naming them.
-        self.broken = record_ids(self.root / self.config.papers) - self.kb.papers.keys()
         self.edit_base = edit_base
         self.sources = {paper_path(p.id): p.path for p in self.kb.papers.values()}
         for path, content in pages.items():

@@ -96,7 +96,7 @@ def links_in_markdown(text: str, path: str) -> list[tuple[str, Place]]:
 
 def _trim_bare(url: str) -> str:
     """Drop what prose puts after a URL: punctuation, emphasis, an unbalanced closing parenthesis."""
-    while url and (url[-1] in _TRAILING or url[-1] == ")" and url.count("(") < url.count(")")):
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
         url = url[:-1]
     return url
 
