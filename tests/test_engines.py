@@ -248,3 +248,24 @@ def test_zensical_serve_shows_a_record_edit(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, 9)
             server.wait()
+
+
+def _agree_cases():
+    # The fixture folders that test_check_build_agree turns into sites (good and bad records and pages).
+    from test_check_build_agree import CASES
+
+    return CASES
+
+
+@pytest.mark.parametrize("case", _agree_cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_zensical_reports_what_check_reports(case: Path, tmp_path) -> None:
+    """The Zensical build stops on exactly the problems `litnotes check` prints, in the same words."""
+    from litnotes.engines.zensical import prepare
+    from litnotes.problems import format_problems
+    from test_check_build_agree import _check, _site
+
+    root = _site(case, tmp_path / "site")
+    prepared = prepare(root, out=tmp_path / "build")
+    code, out = _check(root)
+    assert format_problems(prepared.problems).splitlines() == out.splitlines()
+    assert (prepared.problems == []) == (case.parent.name == "good") == (code == 0)

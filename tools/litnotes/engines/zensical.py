@@ -62,7 +62,7 @@ from litnotes.math.katex import (
     resolve_refs,
 )
 from litnotes.problems import Problem, format_problems
-from litnotes.records.validate import load_knowledge_base
+from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
 from litnotes.site.pages import render_site
 from litnotes.site.reports import read_reports
@@ -129,6 +129,7 @@ def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[P
     papers = _plugin_options(config, "litnotes").get("papers", "papers")
     branch = _plugin_options(config, "litnotes").get("edit_branch", "main")
     kb, problems = load_knowledge_base(root, papers, docs_rel)
+    broken = record_ids(root / papers) - kb.papers.keys()  # reported once, at the record
     reports = read_reports(docs)
     edit_base = _edit_base(SimpleNamespace(edit_uri=config.get("edit_uri"), repo_url=config.get("repo_url")),
                            docs, root, branch)
@@ -142,7 +143,11 @@ def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[P
             continue
         text = path.read_text(encoding="utf-8-sig")
         if ":::" in text:
-            text, found = expand(text, rel, kb, reports, source=f"{docs_rel}/{rel}")
+            # Directives in the body only, as MkDocs hands it over; the front matter stays for Zensical.
+            front = m.group(0) if (m := _FRONT_MATTER.match(text)) else ""
+            body, found = expand(text[len(front):], rel, kb, reports, source=f"{docs_rel}/{rel}",
+                                 offset=front.count("\n"), broken_ids=broken)
+            text = front + body
             problems += found
         files[rel] = text
     generated = render_site(kb, reports, edit_base=edit_base, site_url=config.get("site_url"),
