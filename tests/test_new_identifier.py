@@ -210,6 +210,28 @@ def test_openreview_forum(repo: Path, apis: FakeAPIs, capsys: pytest.CaptureFixt
         "code": "https://github.com/OSVAI/NORM", "summary": ""}
 
 
+def test_doi_arxiv_states_gives_the_venue_when_dblp_has_none(repo: Path, apis: FakeAPIs,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert _new(repo, "1902.03393", "--abbr", "TAKD", "--category", "teacher-student-gap") == 0
+    _, err = capsys.readouterr()
+    assert "warning" not in err
+    data = _record(repo, "takd2020")
+    # arxiv:doi names the AAAI paper; its CSL JSON gives the venue and the year of publication.
+    assert (data["venue"], data["year"], data["doi"], data["arxiv"]) == \
+        ("aaai", 2020, "10.1609/aaai.v34i04.5963", "1902.03393")
+
+
+def test_arxiv_comment_alone_is_a_warning_not_a_venue(repo: Path, apis: FakeAPIs,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    apis.override["dblp"] = lambda request: (200, {}, (API / "dblp" / "none.json").read_bytes())
+    assert _new(repo, "2205.10536", "--abbr", "DIST", "--category", "feature") == 0
+    _, err = capsys.readouterr()
+    assert ("litnotes new: warning: arXiv says 'NeurIPS 2022', but dblp lists no published version with this title "
+            "and first author; if it appeared at a venue, fill in 'venue' and 'year' of that version") in err
+    assert _record(repo, "dist2022")["venue"] == "arxiv"
+    apis.override.clear()
+
+
 def test_a_rejected_submission_is_not_given_the_venue(repo: Path, apis: FakeAPIs,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert _new(repo, "openreview.net/forum?id=xRj2kLm9Qp0", "--category", "feature", "--year", "2023") == 0

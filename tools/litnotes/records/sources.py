@@ -332,11 +332,16 @@ def _published_version(draft: Draft, preprint: bool, venues: dict[str, Any], loo
     if not preprint:
         return
     if not published:
-        for note in draft.notes_for_venue:
-            draft.warn(f"arXiv says '{' '.join(note.split())}', but dblp lists no published version with this title "
-                       "and first author; if it appeared at a venue, fill in 'venue' and 'year' of that version")
         if draft.doi:  # the authors named the published version's DOI on arXiv
-            _published_from_doi(draft, venues, lookup)
+            try:
+                _published_from_doi(draft, venues, lookup)
+            except SourceError as exc:
+                draft.warn(f"the published version's DOI that arXiv gives could not be read ({exc}); check 'doi'")
+        if draft.venue in (None, "arxiv") and not draft.venue_todo:
+            for note in draft.notes_for_venue:
+                draft.warn(f"arXiv says '{' '.join(note.split())}', but dblp lists no published version with this "
+                           "title and first author; if it appeared at a venue, fill in 'venue' and 'year' of that "
+                           "version")
         return
     published.sort(key=lambda info: (str(info.get("year") or "9999"), str(info.get("key") or "")))
     info = published[0]
