@@ -279,6 +279,9 @@ def test_offline_rerun_reproduces_the_record_from_the_cache(repo: Path, apis: Fa
     assert (repo / "papers" / "zhao2022.yaml").read_bytes() == first
     assert len(apis.requests) == asked
     assert list((repo / ".cache" / "new").glob("*.json"))
+    (repo / "papers" / "zhao2022.yaml").unlink()
+    assert _new(repo, "2203.08679", "--category", "optimization", "--refresh") == 0  # asks again
+    assert len(apis.requests) == 2 * asked
 
 
 def test_dry_run_prints_and_writes_nothing(repo: Path, apis: FakeAPIs, capsys: pytest.CaptureFixture[str]) -> None:
@@ -450,3 +453,12 @@ def test_update_never_overwrites_an_edit_made_meanwhile(repo: Path, apis: FakeAP
     assert _new(repo, "10.1109/CVPR52688.2022.01165", "--update") == 1
     assert path.read_text(encoding="utf-8") == PREPRINT + "tags: [logits]\n"
     assert [p.name for p in (repo / "papers").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_base_address_that_is_not_a_url_is_said(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LITNOTES_ARXIV_API", "export.arxiv.org/api/query")
+    assert _new(repo, "2205.10536") == 1
+    assert capsys.readouterr().err == "litnotes new: error: LITNOTES_ARXIV_API is 'export.arxiv.org/api/query', not " \
+                                      "an http(s) address; unset it to use https://export.arxiv.org/api/query\n"
+    assert _records(repo) == []
