@@ -29,11 +29,13 @@ class CommandError(LitnotesError):
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from litnotes.site.directives import check_docs
-    from litnotes.records.validate import load_knowledge_base
+    from litnotes.records.validate import load_knowledge_base, record_ids
 
     kb, problems = load_knowledge_base(args.root, args.papers, args.docs)
     if not any(p.rule == "usage" for p in problems):
-        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, _all_ids(args)))
+        # The build's own directive handlers, over the same pages, records and reports.
+        known = record_ids(Path(args.root) / args.papers)
+        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, known))
     if any(p.rule == "usage" for p in problems):
         print(f"litnotes check: {problems[0].message}", file=sys.stderr)
         return 2
@@ -45,10 +47,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
             else f"{len(kb.papers)} records checked, no problems"
         print(summary, file=sys.stderr)
     return 1 if problems else 0
-
-
-def _all_ids(args: argparse.Namespace) -> set[str]:
-    return {p.stem for p in (Path(args.root) / args.papers).glob("*.yaml") if not p.name.startswith("_")}
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
@@ -103,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="write the generated pages and exports to a folder")
     render.add_argument("--out", required=True, help="output folder (created; files in it are replaced)")
     render.set_defaults(func=_cmd_render)
+
+    report = sub.add_parser("report", help="weekly reports: 'report new [DATE]' starts one from the records")
+    from litnotes.cli.report import add_arguments as add_report_arguments
+    add_report_arguments(report)
 
     links = sub.add_parser("links", help="check external links of the records and docs/")
     try:

@@ -32,6 +32,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
+from litnotes.records.markdown import render as render_record_markdown
+
 __all__ = [
     "Markdown",
     "plain",
@@ -87,20 +89,15 @@ def plain(value: str) -> Markdown:
 text = plain
 
 
-# Complete-looking tags, comments and processing instructions: raw HTML in Markdown.
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-_SCRIPT_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data):[^)]*\)", re.I)
-
 
 def markdown_safe(value: str) -> Markdown:
     """Markdown from a record (summary, notes), the one way such Markdown enters a page.
 
-    What record Markdown may contain is decided by ``litnotes check``; this is the
-    second line of defence, so a record that slips past the checker still cannot
-    put raw HTML into the site.
+    :mod:`litnotes.records.markdown` renders it, as an inert raw HTML block, with the
+    same parser and rules that ``litnotes check`` applies, so a record that never went
+    through the checker still cannot put markup, scripts or outside resources on a page.
     """
-    value = _TAG_START.sub("&lt;", value)
-    return Markdown(_SCRIPT_LINK.sub("]()", value))
+    return Markdown(render_record_markdown(value))
 
 
 # --- link destinations ----------------------------------------------------------------------------

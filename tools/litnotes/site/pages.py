@@ -22,6 +22,9 @@ __all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", 
 
 EXPORTS = ("papers.bib", "papers.json")
 _NO_CODE = "无官方代码"
+_STATUS = {"to-read": "待读", "reading": "在读", "read": "已读"}
+# Not papers/<id>.md of any record: an id has no '_'.
+_TO_READ = "papers/to_read.md"
 
 
 def paper_path(paper_id: str) -> str:
@@ -51,9 +54,12 @@ def paper_links(p: Paper) -> list[str]:
     return out
 
 
-def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortable: bool = False) -> str:
-    """A table of papers with links relative to ``page``."""
+def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortable: bool = False,
+                status: bool = False) -> str:
+    """A table of papers with links relative to ``page``; ``status`` adds the reading-list column."""
     rows = ["| 论文 | 简称 | 会议/期刊 | 年份 | 分类 | 代码 |", "|---|---|---|---|---|---|"]
+    if status:
+        rows = [rows[0] + " 状态 |", rows[1] + "---|"]
     for p in papers:
         cat = kb.categories.get(p.category)
         venue = kb.venues.get(p.venue)
@@ -62,7 +68,7 @@ def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortab
             f"| {_link(venue.short if venue else p.venue, f'venues/{p.venue}.md', page)} "
             f"| {_link(str(p.year), f'years/{p.year}.md', page)} "
             f"| {_link(cat.title if cat else p.category, f'categories/{p.category}.md', page)} "
-            f"| {'有' if p.code else '无'} |")
+            f"| {'有' if p.code else '无'} |" + (f" {_STATUS[p.reading_status]} |" if status else ""))
     table = "\n".join(rows)
     if sortable:
         return f'<div class="litnotes-sortable" markdown>\n\n{table}\n\n</div>'
@@ -160,7 +166,10 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
 
     pages["papers/index.md"] = (
         f"# 全部论文\n\n共 {len(papers)} 篇论文，{sum(1 for p in papers if p.code)} 篇有官方代码。"
-        "点击表头可按该列排序。\n\n" + paper_table(papers, kb, "papers/index.md", sortable=True) + "\n")
+        "点击表头可按该列排序。" + _reading_list_note(papers) + "\n\n"
+        + paper_table(papers, kb, "papers/index.md", sortable=True,
+                      status=any(p.reading_status != "read" for p in papers)) + "\n")
+    pages[_TO_READ] = _to_read_page(papers, kb)
 
     cat_entries = []
     for key, cat in kb.categories.items():
@@ -198,6 +207,23 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
     pages["papers.bib"] = papers_bib(kb)
     pages["papers.json"] = papers_json(kb)
     return pages
+
+
+def _reading_list_note(papers: Sequence[Paper]) -> str:
+    """The papers index's pointer to the reading list."""
+    waiting = sum(1 for p in papers if p.reading_status == "to-read")
+    return f"待读的论文见{_link('待读列表', _TO_READ, 'papers/index.md')}（{waiting} 篇）。"
+
+
+def _to_read_page(papers: Sequence[Paper], kb: KnowledgeBase) -> str:
+    """The reading list: records with ``status: to-read``, then those being read."""
+    out = ["# 待读", "", ("记录中写有 `status: to-read` 的论文列在这里；读完后删去 `status`，"
+                         "并用 `read:` 写上记下它的周报日期。"), ""]
+    for title, key in (("尚未阅读", "to-read"), ("正在阅读", "reading")):
+        members = [p for p in papers if p.reading_status == key]
+        body = paper_table(members, kb, _TO_READ, sortable=True) if members else "暂无论文。"
+        out += [f"## {title}", "", f"共 {len(members)} 篇。", "", body, ""]
+    return "\n".join(out)
 
 
 def _reports_index(reports: list[Report], kb: KnowledgeBase) -> str:
