@@ -198,7 +198,10 @@ def _from_arxiv(arxiv_id: str, venues: dict[str, Any], lookup: Lookup) -> tuple[
         _http_error(what, status, "the arXiv API")
     try:
         feed = fromstring(body)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    except DefusedXmlException:
+        raise SourceError(f"{what}: the arXiv API's answer declares XML entities or a DTD, which are not read "
+                          "(malformed response)") from None
+    except (ParseError, ValueError) as exc:
         raise SourceError(f"{what}: the arXiv API answered with malformed XML ({exc})") from None
     if feed.tag != f"{_ATOM}feed":
         raise SourceError(f"{what}: the arXiv API's answer is not an Atom feed (malformed response)")

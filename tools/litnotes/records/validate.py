@@ -394,13 +394,17 @@ def validate_record(root: Path | str, papers: str, docs: str, stem: str, text: s
     context, problems = _context(root, papers, docs, today or _dt.date.today())
     if problems:
         return problems
-    context.all_ids = {name[:-5] for name in _records(root / papers) if name.endswith(".yaml")} | {stem}
     source = Source(f"{papers}/{stem}.yaml", text)
     data, problem = parse_yaml(source)
     if problem:
         return [problem]
     if not isinstance(data, dict):
         return [Problem(source.path, 1, 1, "the top level must be a mapping of fields", "top-level")]
+    context.all_ids = record_ids(root / papers) | {stem}
+    # What the site will hold as far as this record goes (its summary is the author's to write).
+    context.docs_dir = root / docs
+    context.years = {data["year"]} if isinstance(data.get("year"), int) else set()
+    context.used_venues = {data["venue"]} if isinstance(data.get("venue"), str) else set()
     mine = _one_record(stem, source, data, context)
     return sorted({(p.path, p.line, p.col, p.message): p for p in mine}.values())
 
