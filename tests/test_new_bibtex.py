@@ -96,8 +96,9 @@ def test_string_macros_and_concatenation_are_resolved(repo: Path, capsys: pytest
 def test_undefined_macro_is_reported_not_kept(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _new(repo, "--bibtex", str(BIBTEX / "undefined-macro.bib"), "--category", "feature") == 0
     _, err = capsys.readouterr()
-    assert f"{BIBTEX / 'undefined-macro.bib'}:5: warning: field 'booktitle' could not be read: @string macro 'CVPR21' " \
-           "is not defined in the input; define it with @string{CVPR21 = \"...\"} or write the text; left out" in err
+    assert f"{BIBTEX / 'undefined-macro.bib'}:5: warning: field 'booktitle' could not be read: @string macro " \
+           "'CVPR21' is not defined in the input; define it with @string{CVPR21 = \"...\"} or write the text; " \
+           "left out" in err
     assert "names no venue" not in err
     text, data = _record(repo, "chen2021")
     assert data["venue"] == ""

@@ -171,7 +171,7 @@ def _latex(text: str) -> str:
 
     try:
         plain = LatexNodes2Text(strict_latex_spaces=True).latex_to_text(text)
-    except Exception:  # noqa: BLE001 - pylatexenc gives up on odd input; the braces-stripped text still helps
+    except Exception:
         plain = text.replace("{", "").replace("}", "")
     return " ".join(plain.split())
 
@@ -640,7 +640,8 @@ def update_record(text: str, data: dict[str, Any], draft: Draft, venues: dict[st
         if name == "category" or not getattr(draft, name):
             continue
         current = data.get(name)
-        if current in (None, "", []) or (published_now and name in ("venue", "year") and current != getattr(draft, name)):
+        replaces_preprint = published_now and name in ("venue", "year") and current != getattr(draft, name)
+        if current in (None, "", []) or replaces_preprint:
             wanted.append(name)
     lines = text.split("\n")
     filled = []

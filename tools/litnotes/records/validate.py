@@ -346,11 +346,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     valid: dict[str, Paper] = {}
     firsts: dict[tuple[str, str], tuple[str, str]] = {}
     for stem, source, data in loaded:
-        mine = _record_rules(stem, source, data, context)
-        # A rule's message about a value is more specific than the schema's about the same value
-        # (an unknown venue also fails the key pattern), so the schema's is left out there.
-        shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
-        mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
+        mine = _one_record(stem, source, data, context)
         for label, key, value, shown in unique_keys(stem, data):
             if (label, value) in firsts:
                 other, other_shown = firsts[(label, value)]
@@ -399,17 +395,28 @@ def validate_record(root: Path | str, papers: str, docs: str, stem: str, text: s
     context, problems = _context(root, papers, docs, today or _dt.date.today())
     if problems:
         return problems
-    context.all_ids = {name[:-5] for name in _records(root / papers) if name.endswith(".yaml")} | {stem}
     source = Source(f"{papers}/{stem}.yaml", text)
     data, problem = parse_yaml(source)
     if problem:
         return [problem]
     if not isinstance(data, dict):
         return [Problem(source.path, 1, 1, "the top level must be a mapping of fields", "top-level")]
-    mine = _record_rules(stem, source, data, context)
-    shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
-    mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
+    context.all_ids = record_ids(root / papers) | {stem}
+    # What the site will hold as far as this record goes (its summary is the author's to write).
+    context.docs_dir = root / docs
+    context.years = {data["year"]} if isinstance(data.get("year"), int) else set()
+    context.used_venues = {data["venue"]} if isinstance(data.get("venue"), str) else set()
+    mine = _one_record(stem, source, data, context)
     return sorted({(p.path, p.line, p.col, p.message): p for p in mine}.values())
+
+
+def _one_record(stem: str, source: Source, data: dict, context: _Context) -> list[Problem]:
+    """Every rule of one record but the duplicate rule: the same for ``check`` and ``new``."""
+    mine = _record_rules(stem, source, data, context)
+    # A rule's message about a value is more specific than the schema's about the same value
+    # (an unknown venue also fails the key pattern), so the schema's is left out there.
+    shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
+    return mine + [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
 
 
 class _Context:
