@@ -10,9 +10,21 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from litnotes import LitnotesError
 from litnotes.problems import FORMATS, format_problems
 
-__all__ = ["main"]
+__all__ = ["CommandError", "main"]
+
+
+class CommandError(LitnotesError):
+    """A command cannot do what was asked: printed as one line, ``litnotes COMMAND: error: …`` (or ``where``).
+
+    ``code`` is the exit code: 1 when nothing was done, 2 for a usage error.
+    """
+
+    def __init__(self, message: str, code: int = 1, where: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.where = code, where
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -38,9 +50,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from litnotes.records.draft import run_new
+    from litnotes.cli.new import run
 
-    return run_new(args)
+    return run(args)
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
@@ -81,8 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     check.set_defaults(func=_cmd_check)
 
-    new = sub.add_parser("new", help="scaffold papers/<id>.yaml from flags or a BibTeX entry")
-    from litnotes.records.draft import add_arguments
+    new = sub.add_parser("new", help="add papers/<id>.yaml from an arXiv id, DOI, OpenReview URL, BibTeX or flags")
+    from litnotes.cli.new import add_arguments
     add_arguments(new)
     new.set_defaults(func=_cmd_new)
 
@@ -108,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except CommandError as exc:
+        print(f"{exc.where or f'litnotes {args.command}'}: error: {exc}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -43,6 +43,8 @@ __all__ = [
     "normal_title",
     "record_ids",
     "schema",
+    "unique_keys",
+    "validate_record",
     "venue_names",
 ]
 
@@ -246,8 +248,9 @@ def normal_title(title: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-def _load_mapping(path: Path, display: str, what: str) -> tuple[Source, Any, list[Problem]]:
-    source = read_source(path, display)
+def _load_mapping(path: Path, display: str, what: str,
+                  within: Path | None = None) -> tuple[Source, Any, list[Problem]]:
+    source = read_source(path, display, within=within)
     data, problem = parse_yaml(source)
     if problem:
         return source, None, [problem]
@@ -260,20 +263,22 @@ def _load_mapping(path: Path, display: str, what: str) -> tuple[Source, Any, lis
     return source, data, []
 
 
-def load_taxonomy(papers_dir: Path, rel: str, kind: str) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+def load_taxonomy(papers_dir: Path, rel: str, kind: str,
+                  within: Path | None = None) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
     """(model objects, raw entries, problems) of ``_categories.yaml`` (``kind="categories"``) or ``_venues.yaml``.
 
-    ``rel`` is the records folder as shown in problems, e.g. ``papers``.
+    ``rel`` is the records folder as shown in problems, e.g. ``papers``; ``within``
+    is the repository root, outside which a symlinked file is not read.
     """
     path = papers_dir / (CATEGORIES_FILE if kind == "categories" else VENUES_FILE)
     display = f"{rel}/{path.name}"
     one = "category" if kind == "categories" else "venue"
     example = "feature: {title: 特征蒸馏}" if kind == "categories" else \
         "neurips: {name: Conference on Neural Information Processing Systems, kind: conference}"
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there (a loop, a folder, a FIFO) is read_source's problem
         return {}, {}, [Problem(display, 1, 1, f"missing {kind} file; create it with one entry per {one}, "
                                 f"e.g. '{example}'", "taxonomy")]
-    source, data, problems = _load_mapping(path, display, f"add one entry per {one}, e.g. '{example}'")
+    source, data, problems = _load_mapping(path, display, f"add one entry per {one}, e.g. '{example}'", within)
     if problems:
         return {}, {}, problems
     problems = _schema_problems(source, data, "taxonomy", wrap=kind)
@@ -285,9 +290,14 @@ def load_taxonomy(papers_dir: Path, rel: str, kind: str) -> tuple[dict[str, Any]
 
 
 def _records(papers_dir: Path) -> list[str]:
-    """File names under the records folder, sorted (strings sort faster than Paths)."""
+    """Names under the records folder, sorted (strings sort faster than Paths).
+
+    Whatever the entry is (file, folder, FIFO, symlink loop), it is listed
+    without following it: the caller keeps the ``.yaml`` names and reading
+    says what is wrong with the ones that are not regular files.
+    """
     with os.scandir(papers_dir) as entries:
-        return sorted(e.name for e in entries if not e.name.startswith((".", "_")) and e.is_file())
+        return sorted(e.name for e in entries if not e.name.startswith((".", "_")))
 
 
 def record_ids(papers_dir: Path) -> set[str]:
@@ -309,14 +319,9 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     if not papers_dir.is_dir():
         return KnowledgeBase({}, {}, {}), [Problem(papers, 0, 0, f"papers folder not found: {papers_dir}; run from "
                                                    "the repository root or pass --root", "usage")]
-    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories")
-    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues")
-    problems += cat_problems + venue_problems
-    reports_dir = root / docs / REPORTS_DIR
-    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if is_iso_date(p.stem))) \
-        if reports_dir.is_dir() else ()
-    context = _Context(papers, docs, today, reports, categories, venues,
-                       venue_names(raw_venues), _category_names(raw_categories))
+    context, taxonomy_problems = _context(root, papers, docs, today)
+    problems += taxonomy_problems
+    categories, venues, reports = context.categories, context.venues, tuple(sorted(context.reports))
 
     loaded: list[tuple[str, Source, dict]] = []
     needs = "a record needs at least: " + ", ".join(schema()["required"])
@@ -327,7 +332,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
             continue
         if not name.endswith(".yaml"):
             continue
-        source, data, file_problems = _load_mapping(papers_dir / name, display, needs)
+        source, data, file_problems = _load_mapping(papers_dir / name, display, needs, root)
         problems += file_problems
         if data is not None:
             loaded.append((name[:-5], source, data))
@@ -345,7 +350,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
         # (an unknown venue also fails the key pattern), so the schema's is left out there.
         shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
         mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
-        for label, key, value, shown in _unique_keys(stem, data):
+        for label, key, value, shown in unique_keys(stem, data):
             if (label, value) in firsts:
                 other, other_shown = firsts[(label, value)]
                 line, col = locate(source, (key,)) if key else (1, 1)
@@ -368,6 +373,42 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
 
 
 _VALUE_RULES = ("venue", "category", "builds-on", "read", "url")
+
+
+def _context(root: Path, papers: str, docs: str, today: _dt.date) -> tuple[_Context, list[Problem]]:
+    papers_dir = root / papers
+    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories", root)
+    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues", root)
+    reports_dir = root / docs / REPORTS_DIR
+    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if is_iso_date(p.stem))) \
+        if reports_dir.is_dir() else ()
+    return _Context(papers, docs, today, reports, categories, venues, venue_names(raw_venues),
+                    _category_names(raw_categories)), cat_problems + venue_problems
+
+
+def validate_record(root: Path | str, papers: str, docs: str, stem: str, text: str,
+                    today: _dt.date | None = None) -> list[Problem]:
+    """The problems ``check`` reports for ``text`` as the record ``papers/<stem>.yaml``, before it is written.
+
+    The same rules as :func:`load_knowledge_base` (schema, venue, category, year, read, builds_on, text
+    fields); a record not yet on disk cannot clash with the others, so the duplicate rule is
+    :func:`unique_keys`, which ``litnotes new`` applies itself.
+    """
+    root = Path(root)
+    context, problems = _context(root, papers, docs, today or _dt.date.today())
+    if problems:
+        return problems
+    context.all_ids = {name[:-5] for name in _records(root / papers) if name.endswith(".yaml")} | {stem}
+    source = Source(f"{papers}/{stem}.yaml", text)
+    data, problem = parse_yaml(source)
+    if problem:
+        return [problem]
+    if not isinstance(data, dict):
+        return [Problem(source.path, 1, 1, "the top level must be a mapping of fields", "top-level")]
+    mine = _record_rules(stem, source, data, context)
+    shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
+    mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
+    return sorted({(p.path, p.line, p.col, p.message): p for p in mine}.values())
 
 
 class _Context:
@@ -417,8 +458,11 @@ def is_iso_date(text: str) -> bool:
         return False
 
 
-def _unique_keys(stem: str, data: dict) -> Iterable[tuple[str, str | None, str, str]]:
-    """(what, field, normalised value, value as written) of everything two records may not share."""
+def unique_keys(stem: str, data: dict) -> Iterable[tuple[str, str | None, str, str]]:
+    """(what, field, normalised value, value as written) of everything two records may not share.
+
+    The one duplicate rule: ``check`` reports two records that share a key, ``new`` refuses to add one.
+    """
     yield "id", None, stem.lower(), stem
     for key in ("arxiv", "doi"):
         value = data.get(key)
