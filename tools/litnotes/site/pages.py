@@ -104,6 +104,8 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     if p.read:
         report = reports.get(p.read)
         rows.append(("阅读于", _link(f"{p.read} 周报", f"reports/{p.read}.md", page) if report else plain(p.read)))
+    if p.reading_status != "read":
+        rows.append(("状态", _link(_STATUS[p.reading_status], _TO_READ, page)))
     out = front + ["", f"# {plain(p.title)}", ""]
     if p.abbr:
         out += [f"**{plain(p.abbr)}** · {_venue_label(p, kb)}", ""]
