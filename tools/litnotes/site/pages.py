@@ -15,7 +15,7 @@ from litnotes.site.charts import bar_chart
 from litnotes.site.exports import citation, papers_bib, papers_json
 from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
 from litnotes.site.reports import Report, atom_feed
-from litnotes.site.escape import (Markdown, attr, code_block, front_matter, link, markdown_safe,
+from litnotes.site.escape import (Markdown, code_block, front_matter, link, markdown_safe,
                                   page_link, plain)
 
 __all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
@@ -154,7 +154,7 @@ def charts(kb: KnowledgeBase) -> tuple[str, str]:
 
 def chart_html(svg: str) -> str:
     """A chart from :func:`charts` (SVG built by :mod:`litnotes.site.charts` from escaped values), boxed."""
-    return f'<div class="{attr("litnotes-chart-box")}">{svg}</div>'
+    return f'<div class="litnotes-chart-box">{svg}</div>'
 
 
 def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base: str | None = None,
