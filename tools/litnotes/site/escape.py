@@ -6,7 +6,7 @@ import html
 import posixpath
 import re
 
-__all__ = ["plain", "markdown_safe", "rel"]
+__all__ = ["plain", "markdown_safe", "rel", "attr_value"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|{}])")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
@@ -16,6 +16,11 @@ _SCRIPT_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data):[^)]*\)", re.I)
 def plain(text: str) -> str:
     """Plain text (a title, an author) made inert in Markdown and HTML."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
+
+
+def attr_value(text: str) -> str:
+    """A value for a double-quoted attr_list attribute (``{ data-x="…" }``): it cannot end the quote or the block."""
+    return html.escape(text, quote=True).replace("}", "&#125;").replace("\n", " ")
 
 
 def markdown_safe(text: str) -> str:

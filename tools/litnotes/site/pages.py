@@ -15,7 +15,7 @@ from litnotes.site.charts import bar_chart
 from litnotes.site.exports import bibtex_entry, papers_bib, papers_json
 from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
 from litnotes.site.reports import Report, atom_feed
-from litnotes.site.escape import markdown_safe, plain, rel
+from litnotes.site.escape import attr_value, markdown_safe, plain, rel
 
 __all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
 
@@ -49,22 +49,46 @@ def paper_links(p: Paper) -> list[str]:
     return out
 
 
-def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortable: bool = False) -> str:
-    """A table of papers with links relative to ``page``."""
-    rows = ["| 论文 | 简称 | 会议/期刊 | 年份 | 分类 | 代码 |", "|---|---|---|---|---|---|"]
+def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortable: bool = False,
+                show_category: bool = True) -> str:
+    """A table of papers with links relative to ``page``.
+
+    Title, year and category come first so that a phone shows them without
+    scrolling sideways.  A ``sortable`` table is the reader's table: each title
+    link carries the row's filter values as ``data-*`` attributes (attr_list)
+    for ``litnotes.js``, which adds the filters and the sortable headers.
+    ``show_category=False`` leaves out the category column (a category's own page).
+    """
+    head = ["论文", "年份"] + (["分类"] if show_category else []) + ["简称", "会议/期刊", "代码"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in papers:
         cat = kb.categories.get(p.category)
         venue = kb.venues.get(p.venue)
-        rows.append(
-            f"| {_link(plain(p.title), paper_path(p.id), page)} | {plain(p.abbr or '')} "
-            f"| {_link(plain(venue.short if venue else p.venue), f'venues/{p.venue}.md', page)} "
-            f"| {_link(str(p.year), f'years/{p.year}.md', page)} "
-            f"| {_link(plain(cat.title if cat else p.category), f'categories/{p.category}.md', page)} "
-            f"| {'有' if p.code else '无'} |")
+        title = _link(plain(p.title), paper_path(p.id), page)
+        if sortable:
+            title += _filter_attrs(p)
+        cells = [title, _link(str(p.year), f"years/{p.year}.md", page)]
+        if show_category:
+            cells.append(_link(plain(cat.title if cat else p.category), f"categories/{p.category}.md", page))
+        cells += [plain(p.abbr or ""),
+                  _link(plain(venue.short if venue else p.venue), f"venues/{p.venue}.md", page),
+                  "有" if p.code else "无"]
+        rows.append("| " + " | ".join(cells) + " |")
     table = "\n".join(rows)
     if sortable:
-        return f'<div class="litnotes-sortable" markdown>\n\n{table}\n\n</div>'
+        return f'<div class="litnotes-sortable litnotes-papers" markdown>\n\n{table}\n\n</div>'
     return table
+
+
+def _filter_attrs(p: Paper) -> str:
+    """The row's filter values as an attr_list block; every value is a key or slug, quoted anyway."""
+    attrs = {"data-category": p.category, "data-venue": p.venue, "data-year": str(p.year),
+             "data-tags": " ".join(p.tags), "data-code": "1" if p.code else "0"}
+    # The reading status arrives with the record field `status`; until then the attribute is absent.
+    status = getattr(p, "status", None)
+    if status:
+        attrs["data-status"] = str(status)
+    return "{ " + " ".join(f'{k}="{attr_value(v)}"' for k, v in attrs.items()) + " }"
 
 
 def paper_block(p: Paper, kb: KnowledgeBase, page: str, *, level: int = 3) -> str:
@@ -131,8 +155,9 @@ def _yaml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _group_page(title: str, intro: str, papers: Sequence[Paper], kb: KnowledgeBase, page: str) -> str:
-    body = paper_table(papers, kb, page, sortable=True) if papers else "暂无论文。"
+def _group_page(title: str, intro: str, papers: Sequence[Paper], kb: KnowledgeBase, page: str,
+                *, show_category: bool = True) -> str:
+    body = paper_table(papers, kb, page, sortable=True, show_category=show_category) if papers else "暂无论文。"
     return f"# {title}\n\n{intro}共 {len(papers)} 篇论文。\n\n{body}\n"
 
 
@@ -167,14 +192,14 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
 
     pages["papers/index.md"] = (
         f"# 全部论文\n\n共 {len(papers)} 篇论文，{sum(1 for p in papers if p.code)} 篇有官方代码。"
-        "点击表头可按该列排序。\n\n" + paper_table(papers, kb, "papers/index.md", sortable=True) + "\n")
+        "可按文字、分类、会议、年份、标签与代码筛选，点击表头（或用键盘）按该列排序。\n\n" + paper_table(papers, kb, "papers/index.md", sortable=True) + "\n")
 
     cat_entries = []
     for key, cat in kb.categories.items():
         members = [p for p in papers if p.category == key]
         target = f"categories/{key}.md"
         pages[target] = _group_page(plain(cat.title), (cat.description + "\n\n") if cat.description else "",
-                                    members, kb, target)
+                                    members, kb, target, show_category=False)
         cat_entries.append((plain(cat.title), target, len(members), cat.description))
     by_year_svg, by_cat_svg = charts(kb)
     pages["categories/index.md"] = _index_page("分类", f"按研究方向划分的 {len(kb.categories)} 个分类。\n\n"
