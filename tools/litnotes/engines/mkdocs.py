@@ -23,6 +23,7 @@ from litnotes.site.directives import expand
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
 from litnotes.records.validate import load_knowledge_base
+from litnotes.engines.nav import index_sections, section_of
 from litnotes.engines.watch import use_native_events
 
 __all__ = ["LitnotesPlugin"]
@@ -85,6 +86,16 @@ class LitnotesPlugin(BasePlugin[_Config]):
             data = resources.files("litnotes").joinpath("assets", name).read_bytes()
             files.append(File.generated(config, f"assets/litnotes/{name}", content=data))
         return files
+
+    def on_nav(self, nav, config, files):
+        self.sections = index_sections(nav.items)
+        return nav
+
+    def on_pre_page(self, page, config, files):
+        # A page outside the nav joins its folder's section: the right tab is active, breadcrumbs lead back.
+        if page.parent is None:
+            page.parent = section_of(page.file.src_uri, self.sections)
+        return page
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         source = self.sources.get(page.file.src_uri) if page.file.generated_by else None
