@@ -72,8 +72,10 @@ class LitnotesPlugin(BasePlugin[_Config]):
             log.warning(problem.text())
         self.reports = read_reports(self.docs)
         edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
+        # Every hand-written page, as written: the paper pages list the pages that mention them.
+        handwritten = {f.src_uri: f.content_string for f in files.documentation_pages()}
         pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
-                            site_name=config.site_name)
+                            site_name=config.site_name, handwritten=handwritten)
         self.edit_base = edit_base
         self.sources = {paper_path(p.id): p.path for p in self.kb.papers.values()}
         for path, content in pages.items():

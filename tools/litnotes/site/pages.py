@@ -9,9 +9,10 @@ records, so every page is rendered from the complete :class:`KnowledgeBase`.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from litnotes.site.charts import bar_chart
+from litnotes.site.mentions import Mention, collect_mentions, mentions_section
 from litnotes.site.exports import bibtex_entry, papers_bib, papers_json
 from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
 from litnotes.site.reports import Report, atom_feed
@@ -102,7 +103,8 @@ def paper_block(p: Paper, kb: KnowledgeBase, page: str, *, level: int = 3) -> st
             f"{markdown_safe(p.summary).strip()}\n")
 
 
-def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_base: str | None) -> str:
+def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_base: str | None,
+                mentions: Sequence[Mention] = ()) -> str:
     page = paper_path(p.id)
     cat = kb.categories.get(p.category)
     venue = kb.venues.get(p.venue)
@@ -138,6 +140,7 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
         if later:
             out += ["**后续工作：**", ""] + [f"- {_link(plain(b.label), paper_path(b.id), page)} — {plain(b.title)}"
                                              for b in later] + [""]
+    out += mentions_section(mentions, page)
     bib = p.bibtex.strip() if p.bibtex else _entry_text(p, kb)
     out += ["## BibTeX", "", "```bibtex", bib, "```", ""]
     if edit_base:
@@ -182,13 +185,19 @@ def chart_html(svg: str) -> str:
 
 
 def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base: str | None = None,
-                site_url: str | None = None, site_name: str = "litnotes") -> dict[str, str]:
-    """Every generated page and export, keyed by its path relative to docs/."""
+                site_url: str | None = None, site_name: str = "litnotes",
+                handwritten: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every generated page and export, keyed by its path relative to docs/.
+
+    ``handwritten`` is the Markdown of the hand-written pages by docs-relative
+    path: the pages that mention a paper are listed on its page.
+    """
     by_date = {r.date: r for r in reports}
     papers = kb.sorted_papers()
+    mentions = collect_mentions(handwritten or {}, kb)
     pages: dict[str, str] = {}
     for p in papers:
-        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base)
+        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base, mentions.get(p.id, ()))
 
     pages["papers/index.md"] = (
         f"# 全部论文\n\n共 {len(papers)} 篇论文，{sum(1 for p in papers if p.code)} 篇有官方代码。"
