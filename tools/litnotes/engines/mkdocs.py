@@ -20,6 +20,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from litnotes.site.directives import expand
+from litnotes.site.graph import Viz, VizError, find_viz
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
 from litnotes.records.validate import load_knowledge_base
@@ -74,8 +75,18 @@ class LitnotesPlugin(BasePlugin[_Config]):
         edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
         # Every hand-written page, as written: the paper pages list the pages that mention them.
         handwritten = {f.src_uri: f.content_string for f in files.documentation_pages()}
-        pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
-                            site_name=config.site_name, handwritten=handwritten)
+        options = dict(edit_base=edit_base, site_url=config.site_url, site_name=config.site_name,
+                       handwritten=handwritten, directory_urls=config.use_directory_urls)
+        script = find_viz(self.root)
+        if script is None:
+            log.info("litnotes: lineage graphs are text only: @viz-js/viz is not installed (run `make setup`)")
+            pages = render_site(self.kb, self.reports, **options)
+        else:
+            try:
+                pages = render_site(self.kb, self.reports, draw=Viz.shared(script).render, **options)
+            except VizError as e:
+                log.warning(f"litnotes: lineage graphs are text only: {e}")
+                pages = render_site(self.kb, self.reports, **options)
         self.edit_base = edit_base
         self.sources = {paper_path(p.id): p.path for p in self.kb.papers.values()}
         for path, content in pages.items():

@@ -6,7 +6,7 @@ import html
 import posixpath
 import re
 
-__all__ = ["plain", "markdown_safe", "rel", "attr_value"]
+__all__ = ["plain", "markdown_safe", "rel", "attr_value", "dot_string"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|{}])")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
@@ -21,6 +21,11 @@ def plain(text: str) -> str:
 def attr_value(text: str) -> str:
     """A value for a double-quoted attr_list attribute (``{ data-x="…" }``): it cannot end the quote or the block."""
     return html.escape(text, quote=True).replace("}", "&#125;").replace("\n", " ")
+
+
+def dot_string(text: str) -> str:
+    """A quoted Graphviz DOT string (an id, a label, a URL): its quote and escapes cannot be ended or started."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ") + '"'
 
 
 def markdown_safe(text: str) -> str:

@@ -9,9 +9,10 @@ records, so every page is rendered from the complete :class:`KnowledgeBase`.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from litnotes.site.charts import bar_chart
+from litnotes.site.graph import clean_svg, lineage_dot, neighbourhood, relative_url
 from litnotes.site.mentions import Mention, collect_mentions, mentions_section
 from litnotes.site.exports import bibtex_entry, papers_bib, papers_json
 from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
@@ -21,6 +22,7 @@ from litnotes.site.escape import attr_value, markdown_safe, plain, rel
 __all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
 
 EXPORTS = ("papers.bib", "papers.json")
+LINEAGE = "lineage.md"
 _NO_CODE = "无官方代码"
 
 
@@ -104,7 +106,7 @@ def paper_block(p: Paper, kb: KnowledgeBase, page: str, *, level: int = 3) -> st
 
 
 def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_base: str | None,
-                mentions: Sequence[Mention] = ()) -> str:
+                mentions: Sequence[Mention] = (), graph: str = "") -> str:
     page = paper_path(p.id)
     cat = kb.categories.get(p.category)
     venue = kb.venues.get(p.venue)
@@ -134,6 +136,8 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     later = [kb.papers[b] for b in kb.built_on_by.get(p.id, ()) if b in kb.papers]
     if bases or later:
         out += ["## 相关工作", ""]
+        if graph:
+            out += [graph, "", f"[全部论文的脉络]({rel(LINEAGE, page)})", ""]
         if bases:
             out += ["**基于：**", ""] + [f"- {_link(plain(b.label), paper_path(b.id), page)} — {plain(b.title)}"
                                          for b in bases] + [""]
@@ -145,6 +149,40 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     out += ["## BibTeX", "", "```bibtex", bib, "```", ""]
     if edit_base:
         out += [f"[:material-file-edit-outline: 编辑此记录（{p.path}）]({edit_base}{p.path})", ""]
+    return "\n".join(out)
+
+
+def _graph_box(svg: str) -> str:
+    # data-search-exclude: node labels are not page text for the search index.
+    return f'<div class="litnotes-graph" data-search-exclude>\n{svg}\n</div>'
+
+
+def _lineage_graph(kb: KnowledgeBase, p: Paper, draw: Callable[[str], str], directory_urls: bool) -> str:
+    """The SVG of a paper's neighbourhood in the lineage, or "" when it builds on nothing and nothing on it."""
+    ids = neighbourhood(kb, p.id)
+    if len(ids) < 2:
+        return ""
+    page = paper_path(p.id)
+    dot = lineage_dot(kb, ids, lambda i: relative_url(paper_path(i), page, directory_urls), current=p.id,
+                      title=f"{p.label} 的脉络")
+    return _graph_box(clean_svg(draw(dot), f"{p.label} 的脉络：它基于的论文与基于它的论文"))
+
+
+def _lineage_page(kb: KnowledgeBase, draw: Callable[[str], str] | None, directory_urls: bool) -> str:
+    """Every paper and every builds_on relation: a graph grouped by category, and the same as a list."""
+    edges = [(b, p) for p in kb.sorted_papers() for b in p.builds_on if b in kb.papers]
+    out = ["# 论文脉络", "",
+           f"共 {len(kb.papers)} 篇论文、{len(edges)} 条“基于”关系；箭头从较早的工作指向基于它的工作，"
+           "按分类分组，点击节点打开论文页面。", ""]
+    if draw:
+        dot = lineage_dot(kb, kb.papers, lambda i: relative_url(paper_path(i), LINEAGE, directory_urls),
+                          clusters=True)
+        out += [_graph_box(clean_svg(draw(dot), "全部论文的脉络图")), ""]
+    if edges:
+        out += ["## 基于关系", ""]
+        out += [f"- {_link(plain(kb.papers[b].label), paper_path(b), LINEAGE)} → "
+                f"{_link(plain(p.label), paper_path(p.id), LINEAGE)}" for b, p in edges]
+        out.append("")
     return "\n".join(out)
 
 
@@ -186,18 +224,24 @@ def chart_html(svg: str) -> str:
 
 def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base: str | None = None,
                 site_url: str | None = None, site_name: str = "litnotes",
-                handwritten: Mapping[str, str] | None = None) -> dict[str, str]:
+                handwritten: Mapping[str, str] | None = None, draw: Callable[[str], str] | None = None,
+                directory_urls: bool = True) -> dict[str, str]:
     """Every generated page and export, keyed by its path relative to docs/.
 
     ``handwritten`` is the Markdown of the hand-written pages by docs-relative
-    path: the pages that mention a paper are listed on its page.
+    path: the pages that mention a paper are listed on its page.  ``draw``
+    turns Graphviz DOT into SVG (:class:`litnotes.site.graph.Viz`); without it
+    the lineage is text only.  ``directory_urls`` is MkDocs's
+    ``use_directory_urls``: the graphs' links are addresses of built pages.
     """
     by_date = {r.date: r for r in reports}
     papers = kb.sorted_papers()
     mentions = collect_mentions(handwritten or {}, kb)
     pages: dict[str, str] = {}
     for p in papers:
-        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base, mentions.get(p.id, ()))
+        graph = _lineage_graph(kb, p, draw, directory_urls) if draw else ""
+        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base, mentions.get(p.id, ()), graph)
+    pages[LINEAGE] = _lineage_page(kb, draw, directory_urls)
 
     pages["papers/index.md"] = (
         f"# 全部论文\n\n共 {len(papers)} 篇论文，{sum(1 for p in papers if p.code)} 篇有官方代码。"
