@@ -80,6 +80,7 @@ def test_drawn_graph_is_inline_svg_whose_nodes_link_to_papers(kb, viz):
     assert svg.startswith("<svg ") and "<?xml" not in svg and "<!--" not in svg and "\n\n" not in svg
     assert 'aria-label="全部"' in svg
     assert sorted(re.findall(r'xlink:href="\.\./papers/([^/"]+)/"', svg)) == sorted(kb.papers)
+    assert svg.count("<a ") == len(kb.papers)  # every link is a paper: no empty wrappers
     assert "http" not in re.sub(r'xmlns(:xlink)?="[^"]*"|"-//W3C[^"]*"', "", svg)  # no outside request
 
 

@@ -133,6 +133,8 @@
       th.dataset.litnotesLabel = label;
       th.textContent = "";
       var button = element("button", { type: "button", "class": "litnotes-sort" }, label);
+      // The arrow is decoration: aria-sort on the header already tells the order.
+      button.appendChild(element("span", { "class": "litnotes-sort-icon", "aria-hidden": "true" }));
       button.addEventListener("click", function () {
         var descending = th.getAttribute("aria-sort") === "ascending";
         state.sort = String(i);

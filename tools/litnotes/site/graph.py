@@ -157,7 +157,7 @@ def neighbourhood(kb: KnowledgeBase, paper_id: str, depth: int = 2) -> set[str]:
 
 
 def lineage_dot(kb: KnowledgeBase, ids: Iterable[str], href: Callable[[str], str], *,
-                current: str | None = None, clusters: bool = False, title: str = "论文脉络") -> str:
+                current: str | None = None, clusters: bool = False) -> str:
     """Graphviz DOT of ``ids`` and the ``builds_on`` edges between them (older paper → newer).
 
     ``href(paper_id)`` is the node's link; ``current`` is drawn bold; with
@@ -165,8 +165,9 @@ def lineage_dot(kb: KnowledgeBase, ids: Iterable[str], href: Callable[[str], str
     """
     chosen = sorted((kb.papers[i] for i in set(ids) if i in kb.papers), key=lambda p: (p.year, p.label.lower()))
     lines = [f"digraph {dot_string('lineage')} {{",
-             f'  graph [rankdir=LR, bgcolor="transparent", fontname="sans-serif", fontsize=11, '
-             f'nodesep=0.2, ranksep=0.35, tooltip={dot_string(title)}];',
+             # No graph tooltip: Graphviz would wrap the graph and each cluster in an <a> without a link.
+             '  graph [rankdir=LR, bgcolor="transparent", fontname="sans-serif", fontsize=11, '
+             'nodesep=0.2, ranksep=0.35];',
              '  node [shape=box, style="rounded", fontname="sans-serif", fontsize=11, height=0.3, '
              'margin="0.12,0.04", class="litnotes-graph-node"];',
              "  edge [arrowsize=0.6];"]

@@ -163,8 +163,7 @@ def _lineage_graph(kb: KnowledgeBase, p: Paper, draw: Callable[[str], str], dire
     if len(ids) < 2:
         return ""
     page = paper_path(p.id)
-    dot = lineage_dot(kb, ids, lambda i: relative_url(paper_path(i), page, directory_urls), current=p.id,
-                      title=f"{p.label} 的脉络")
+    dot = lineage_dot(kb, ids, lambda i: relative_url(paper_path(i), page, directory_urls), current=p.id)
     return _graph_box(clean_svg(draw(dot), f"{p.label} 的脉络：它基于的论文与基于它的论文"))
 
 
