@@ -27,7 +27,7 @@ from litnotes.records.validate import load_knowledge_base
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 BASE = FIXTURES / "_base"
 GOLDEN = "expected.txt"
-LINE = re.compile(r"^(?P<path>[^:]+\.ya?ml):(?P<line>[1-9][0-9]*):(?P<col>[1-9][0-9]*): error: (?P<message>\S.*)$")
+LINE = re.compile(r"^(?P<path>[^:]+\.(?:ya?ml|md)):(?P<line>[1-9][0-9]*):(?P<col>[1-9][0-9]*): error: (?P<message>\S.*)$")
 
 
 def _cases(kind: str) -> list[Path]:
