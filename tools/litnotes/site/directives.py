@@ -128,7 +128,7 @@ def _papers(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -
     if arg and arg not in kb.categories:
         return "", f"unknown category '{arg}'; known: {', '.join(sorted(kb.categories))}"
     members = [p for p in kb.sorted_papers() if not arg or p.category == arg]
-    return paper_table(members, kb, page, sortable=True), None
+    return paper_table(members, kb, page, sortable=True, show_category=not arg), None
 
 
 def _stats(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -> tuple[str, str | None]:

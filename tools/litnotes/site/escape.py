@@ -51,6 +51,8 @@ __all__ = [
     "bibtex_verbatim",
     "bibtex_latex",
     "URL_UNSAFE",
+    "attr_value",
+    "dot_string",
 ]
 
 
@@ -185,6 +187,16 @@ def page_link(label: str, target: str, page: str) -> Markdown:
 def attr(value: object) -> str:
     """A value for a double- or single-quoted HTML (or SVG, XML) attribute."""
     return html.escape(str(value), quote=True)
+
+
+def attr_value(text: str) -> str:
+    """A value for a double-quoted attr_list attribute (``{ data-x="…" }``): it cannot end the quote or the block."""
+    return html.escape(text, quote=True).replace("}", "&#125;").replace("\n", " ")
+
+
+def dot_string(text: str) -> str:
+    """A quoted Graphviz DOT string (an id, a label, a URL): its quote and escapes cannot be ended or started."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ") + '"'
 
 
 def html_text(value: object) -> str:
