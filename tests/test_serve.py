@@ -161,9 +161,13 @@ def test_a_broken_record_and_directive_are_shown_on_every_page_and_go_away_when_
     good_report = report.read_text(encoding="utf-8")
     serve.save("papers/feat2022.yaml", good.replace("title:", 'title: "never closed\nx:', 1))
     serve.save("docs/reports/2023-12-29.md", good_report + "\n::: paper nosuch2099\n")
+    # Not files at all: a FIFO (never opened) and a symlink loop.
+    os.mkfifo(serve.project / "papers" / "pipe2020.yaml")
+    (serve.project / "papers" / "loop2020.yaml").symlink_to("loop2020.yaml")
     lines = good_report.count("\n") + 2
     start = time.monotonic()
-    assert _wait_for(lambda: "nosuch2099" in (serve.get("") or ""), 60), serve.stop()
+    shown = ("nosuch2099", "pipe2020.yaml", "loop2020.yaml", "feat2022.yaml")
+    assert _wait_for(lambda: all(name in (serve.get("") or "") for name in shown), 60), serve.stop()
     took = time.monotonic() - start
     pages = _every_page(serve)
     for path, html in pages.items():
@@ -171,6 +175,8 @@ def test_a_broken_record_and_directive_are_shown_on_every_page_and_go_away_when_
         assert PANEL in html, f"/{path} has no problem panel"
         assert "<code>papers/feat2022.yaml&#58;" in html and "YAML syntax error" in html
         assert f"<code>docs/reports/2023-12-29.md&#58;{lines}&#58;1</code> unknown paper &#39;nosuch2099&#39;" in html
+        assert "<code>papers/pipe2020.yaml&#58;1&#58;1</code> this is a FIFO (named pipe)" in html
+        assert "<code>papers/loop2020.yaml&#58;1&#58;1</code> this is a symlink loop" in html
     # The records that are fine still have their pages.
     assert "基础方法" in pages["papers/base2020/"]
     assert "Dense Guidance" in pages["papers/follow2021/"]
@@ -178,6 +184,8 @@ def test_a_broken_record_and_directive_are_shown_on_every_page_and_go_away_when_
 
     serve.save("papers/feat2022.yaml", good)
     serve.save("docs/reports/2023-12-29.md", good_report)
+    (serve.project / "papers" / "pipe2020.yaml").unlink()
+    (serve.project / "papers" / "loop2020.yaml").unlink()
     assert _wait_for(lambda: PANEL not in (serve.get("papers/base2020/") or PANEL), 60), serve.stop()
     for path, html in _every_page(serve).items():
         assert html is not None and PANEL not in html, f"/{path} still shows the panel after the fix"
