@@ -8,13 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from litnotes import LitnotesError
-from litnotes.problems import FORMATS, Problem, format_problems
-
-if TYPE_CHECKING:
-    from litnotes.records.model import KnowledgeBase
+from litnotes.problems import FORMATS, format_problems
 
 __all__ = ["CommandError", "main"]
 
@@ -38,7 +35,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not any(p.rule == "usage" for p in problems):
         # The build's own directive handlers, over the same pages, records and reports.
         known = record_ids(Path(args.root) / args.papers)
-        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, known) + _record_math(args, kb))
+        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, known))
     if any(p.rule == "usage" for p in problems):
         print(f"litnotes check: {problems[0].message}", file=sys.stderr)
         return 2
@@ -50,37 +47,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
             else f"{len(kb.papers)} records checked, no problems"
         print(summary, file=sys.stderr)
     return 1 if problems else 0
-
-
-def _record_math(args: argparse.Namespace, kb: KnowledgeBase) -> list[Problem]:
-    """The records' formulas through the build's KaTeX, when mkdocs.yml enables the litnotes-math plugin."""
-    import yaml
-
-    from litnotes.math.katex import DEFAULT_MACROS, KATEX_DIST, KatexNotInstalled, find_katex, render_cache
-    from litnotes.records.validate import record_math_problems
-
-    root = Path(args.root)
-
-    class _Loader(yaml.SafeLoader):  # mkdocs.yml names Python objects (!!python/name:…); none is needed here
-        pass
-
-    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
-    try:
-        config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return []  # no site configuration: nothing renders the math
-    entries = config.get("plugins") if isinstance(config, dict) else None
-    options = next((e.get("litnotes-math") or {} if isinstance(e, dict) else {} for e in entries or ()
-                    if e == "litnotes-math" or (isinstance(e, dict) and "litnotes-math" in e)), None)
-    if not isinstance(options, dict):
-        return []
-    try:
-        dist = find_katex(root, options.get("katex_dist", KATEX_DIST))
-    except KatexNotInstalled:
-        return []  # the build stops with its own message
-    cache_dir = root / options.get("cache_dir", ".cache/katex") if options.get("disk_cache", True) else None
-    cache = render_cache(dist, {**DEFAULT_MACROS, **(options.get("macros") or {})}, cache_dir)
-    return record_math_problems(root, kb, cache.render)
 
 
 def _cmd_new(args: argparse.Namespace) -> int:

@@ -311,7 +311,9 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     """Read and check every record under ``root/papers``; return the valid ones and every problem.
 
     Paths in problems are relative to ``root``.  A missing records folder is a
-    single problem with rule ``usage`` and line 0.
+    single problem with rule ``usage`` and line 0.  When ``root/mkdocs.yml``
+    enables litnotes-math, the records' formulas are rendered with its KaTeX, so
+    ``litnotes check`` and every build refuse the same records.
     """
     root = Path(root)
     papers_dir = root / papers
@@ -358,6 +360,14 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
         problems += mine
         if not mine:
             valid[stem] = _paper(stem, source.path, data)
+
+    # Formulas go through the site's KaTeX here, so check and every build refuse the same records.
+    with_math = [p for p in valid.values() if "$" in (p.summary or "") + (p.notes or "")]
+    render = _site_katex(root) if with_math else None
+    if render is not None:
+        for problem in record_math_problems(root, with_math, render):
+            problems.append(problem)
+            valid.pop(problem.path.rsplit("/", 1)[-1][:-5], None)
 
     built_on_by: dict[str, list[str]] = {}
     for paper in valid.values():
@@ -604,7 +614,35 @@ def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int
     return start
 
 
-def record_math_problems(root: Path | str, kb: KnowledgeBase,
+def _site_katex(root: Path) -> Callable[[str, bool], Any] | None:
+    """The build's KaTeX renderer when ``root/mkdocs.yml`` enables the litnotes-math plugin (else None).
+
+    Same KaTeX, macros and disk cache as the plugin; the cache is only read here.
+    """
+    from litnotes.math.katex import DEFAULT_MACROS, KATEX_DIST, KatexNotInstalled, find_katex, render_cache
+
+    class _Loader(yaml.SafeLoader):  # mkdocs.yml names Python objects (!!python/name:…); none is needed here
+        pass
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    try:
+        config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # no site configuration: nothing renders the math
+    entries = config.get("plugins") if isinstance(config, dict) else None
+    options = next((e.get("litnotes-math") or {} if isinstance(e, dict) else {} for e in entries or ()
+                    if e == "litnotes-math" or (isinstance(e, dict) and "litnotes-math" in e)), None)
+    if not isinstance(options, dict):
+        return None
+    try:
+        dist = find_katex(root, options.get("katex_dist", KATEX_DIST))
+    except KatexNotInstalled:
+        return None  # the build stops with its own message
+    cache_dir = root / options.get("cache_dir", ".cache/katex") if options.get("disk_cache", True) else None
+    return render_cache(dist, {**DEFAULT_MACROS, **(options.get("macros") or {})}, cache_dir).render
+
+
+def record_math_problems(root: Path | str, papers: Iterable[Paper],
                          render: Callable[[str, bool], Any]) -> list[Problem]:
     """Problems of the formulas in the records' Markdown fields that ``render(tex, display)`` rejects.
 
@@ -615,7 +653,7 @@ def record_math_problems(root: Path | str, kb: KnowledgeBase,
     from litnotes.math.katex import KatexError
 
     out = []
-    for paper in sorted(kb.papers.values(), key=lambda p: p.path):
+    for paper in sorted(papers, key=lambda p: p.path):
         for name in _MARKDOWN_FIELDS:
             value = getattr(paper, name)
             source = None
