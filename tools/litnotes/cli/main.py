@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from litnotes import LitnotesError
-from litnotes.problems import FORMATS, format_problems
+from litnotes.problems import FORMATS, Problem, format_problems
+
+if TYPE_CHECKING:
+    from litnotes.records.model import KnowledgeBase
 
 __all__ = ["CommandError", "main"]
 
@@ -35,7 +38,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not any(p.rule == "usage" for p in problems):
         # The build's own directive handlers, over the same pages, records and reports.
         known = record_ids(Path(args.root) / args.papers)
-        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, known))
+        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, known) + _record_math(args, kb))
     if any(p.rule == "usage" for p in problems):
         print(f"litnotes check: {problems[0].message}", file=sys.stderr)
         return 2
@@ -49,6 +52,37 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _record_math(args: argparse.Namespace, kb: KnowledgeBase) -> list[Problem]:
+    """The records' formulas through the build's KaTeX, when mkdocs.yml enables the litnotes-math plugin."""
+    import yaml
+
+    from litnotes.math.katex import DEFAULT_MACROS, KATEX_DIST, KatexNotInstalled, find_katex, render_cache
+    from litnotes.records.validate import record_math_problems
+
+    root = Path(args.root)
+
+    class _Loader(yaml.SafeLoader):  # mkdocs.yml names Python objects (!!python/name:…); none is needed here
+        pass
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    try:
+        config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []  # no site configuration: nothing renders the math
+    entries = config.get("plugins") if isinstance(config, dict) else None
+    options = next((e.get("litnotes-math") or {} if isinstance(e, dict) else {} for e in entries or ()
+                    if e == "litnotes-math" or (isinstance(e, dict) and "litnotes-math" in e)), None)
+    if not isinstance(options, dict):
+        return []
+    try:
+        dist = find_katex(root, options.get("katex_dist", KATEX_DIST))
+    except KatexNotInstalled:
+        return []  # the build stops with its own message
+    cache_dir = root / options.get("cache_dir", ".cache/katex") if options.get("disk_cache", True) else None
+    cache = render_cache(dist, {**DEFAULT_MACROS, **(options.get("macros") or {})}, cache_dir)
+    return record_math_problems(root, kb, cache.render)
+
+
 def _cmd_new(args: argparse.Namespace) -> int:
     from litnotes.cli.new import run
 
@@ -57,6 +91,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from litnotes.site.pages import render_site
+    from litnotes.site.mentions import read_pages
     from litnotes.site.reports import read_reports
     from litnotes.records.validate import load_knowledge_base
 
@@ -67,7 +102,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return 1
     out = Path(args.out)
     # The same reports as the site, so the reports index, the feed and "read in" links match it.
-    pages = render_site(kb, read_reports(Path(args.root) / args.docs))
+    docs = Path(args.root) / args.docs
+    pages = render_site(kb, read_reports(docs), handwritten=read_pages(docs))
     for rel, content in pages.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)

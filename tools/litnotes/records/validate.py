@@ -42,6 +42,7 @@ __all__ = [
     "load_taxonomy",
     "normal_title",
     "record_ids",
+    "record_math_problems",
     "schema",
     "unique_keys",
     "validate_record",
@@ -603,6 +604,33 @@ def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int
     return start
 
 
+def record_math_problems(root: Path | str, kb: KnowledgeBase,
+                         render: Callable[[str, bool], Any]) -> list[Problem]:
+    """Problems of the formulas in the records' Markdown fields that ``render(tex, display)`` rejects.
+
+    ``render`` is the build's KaTeX (:func:`litnotes.math.katex.render_cache`), so
+    ``litnotes check`` refuses what would fail the build's math pass; it raises
+    :class:`~litnotes.math.katex.KatexError` with KaTeX's message.
+    """
+    from litnotes.math.katex import KatexError
+
+    out = []
+    for paper in sorted(kb.papers.values(), key=lambda p: p.path):
+        for name in _MARKDOWN_FIELDS:
+            value = getattr(paper, name)
+            source = None
+            for line, col, tex, display in record_markdown.math_segments(value or ""):
+                try:
+                    render(tex, display)
+                except KatexError as e:
+                    source = source or read_source(Path(root) / paper.path, paper.path)
+                    at = _position_in_value(source, (name,), value, line, col)
+                    written = "$$" if display else f"${tex}$"
+                    out.append(Problem(paper.path, *at, f"'{name}' has a formula KaTeX cannot render ('{written}'): "
+                                       f"{e}; fix the TeX (text inside math goes in \\text{{…}})", "katex"))
+    return out
+
+
 def _position_in_value(source: Source, path: tuple, value: str, line: int, col: int) -> tuple[int, int]:
     """1-based (line, col) in the file of 0-based (``line``, ``col``) inside the string value at ``path``.
 
@@ -616,7 +644,8 @@ def _position_in_value(source: Source, path: tuple, value: str, line: int, col: 
         node = next((v for k, v in node.value if getattr(k, "value", None) == step), None) \
             if isinstance(node, yaml.MappingNode) else None
     lines = source.text.split("\n")
-    text = value.split("\n")[line]
+    value_lines = record_markdown.text_lines(value)
+    text = value_lines[min(line, len(value_lines) - 1)]
     snippet = text[col:col + 16] or text
     guess = None
     if isinstance(node, yaml.ScalarNode) and node.style == "|":

@@ -51,6 +51,8 @@ __all__ = [
     "bibtex_verbatim",
     "bibtex_latex",
     "URL_UNSAFE",
+    "attr_value",
+    "dot_string",
 ]
 
 
@@ -68,6 +70,13 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|{}])")
 # At the start of a value, these would start a block (list, heading rule) where a value opens a line.
 _BLOCK_START = re.compile(r"^([-+.>=~:]|\d+[.)])")
 _WHITESPACE = re.compile(r"\s+")
+# Control characters have no place in a page; Python-Markdown also uses STX/ETX to mark its stash of raw
+# HTML, so a value holding them could pull another block's HTML into its own place.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_controls(value: str) -> str:
+    return _CONTROLS.sub("", value)
 
 
 def plain(value: str) -> Markdown:
@@ -79,7 +88,7 @@ def plain(value: str) -> Markdown:
     """
     if isinstance(value, Markdown):
         return value
-    one_line = _WHITESPACE.sub(" ", str(value)).strip()
+    one_line = _WHITESPACE.sub(" ", _no_controls(str(value))).strip()
     escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
     # '-' or '1.' at the very start could start a list where a value begins a line; ':' a definition.
     escaped = _BLOCK_START.sub(lambda m: "&#%d;" % ord(m.group(0)[0]) + m.group(0)[1:], escaped)
@@ -89,7 +98,6 @@ def plain(value: str) -> Markdown:
 text = plain
 
 
-
 def markdown_safe(value: str) -> Markdown:
     """Markdown from a record (summary, notes), the one way such Markdown enters a page.
 
@@ -97,7 +105,7 @@ def markdown_safe(value: str) -> Markdown:
     same parser and rules that ``litnotes check`` applies, so a record that never went
     through the checker still cannot put markup, scripts or outside resources on a page.
     """
-    return Markdown(render_record_markdown(value))
+    return Markdown(render_record_markdown(_no_controls(value)))
 
 
 # --- link destinations ----------------------------------------------------------------------------
@@ -111,6 +119,7 @@ URL_UNSAFE = frozenset(' "<>\\^`{|}')
 """Characters no URL may hold unencoded (RFC 3986); ``litnotes check`` rejects them in ``url`` and ``code``."""
 _HOST = re.compile(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*\.?", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_ENTITY_AMP = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 
 def url(value: str, schemes: Sequence[str] = ("https",)) -> str | None:
@@ -131,8 +140,10 @@ def url(value: str, schemes: Sequence[str] = ("https",)) -> str | None:
     if parts.scheme.lower() not in schemes or not host or not _HOST.fullmatch(host) or parts.username is not None:
         return None
     netloc = host + (f":{port}" if port is not None else "")
-    return urlunsplit((parts.scheme.lower(), netloc, quote(parts.path, safe=_URL_SAFE),
+    safe = urlunsplit((parts.scheme.lower(), netloc, quote(parts.path, safe=_URL_SAFE),
                        quote(parts.query, safe=_QUERY_SAFE), quote(parts.fragment, safe=_QUERY_SAFE)))
+    # '&#106;' would reach the HTML as a character reference and be decoded by the browser.
+    return _ENTITY_AMP.sub("%26", safe)
 
 
 def link(label: str, address: str | None, schemes: Sequence[str] = ("https",), *, icon: Markdown | None = None) -> Markdown:
@@ -178,6 +189,16 @@ def attr(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def attr_value(text: str) -> str:
+    """A value for a double-quoted attr_list attribute (``{ data-x="…" }``): it cannot end the quote or the block."""
+    return html.escape(text, quote=True).replace("}", "&#125;").replace("\n", " ")
+
+
+def dot_string(text: str) -> str:
+    """A quoted Graphviz DOT string (an id, a label, a URL): its quote and escapes cannot be ended or started."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ") + '"'
+
+
 def html_text(value: object) -> str:
     """A value as HTML (or SVG, XML) element text."""
     return html.escape(str(value), quote=False)
@@ -193,7 +214,7 @@ def front_matter(fields: Mapping[str, object]) -> str:
     """
     def clean(value: object) -> object:
         if isinstance(value, str):
-            return html.escape(_WHITESPACE.sub(" ", value).strip(), quote=True)
+            return html.escape(_WHITESPACE.sub(" ", _no_controls(value)).strip(), quote=True)
         if isinstance(value, (list, tuple)):
             return [clean(v) for v in value]
         return value
@@ -214,6 +235,7 @@ def code_block(content: str, language: str = "") -> Markdown:
     The fence is one backtick longer than the longest run of backticks in the
     content (and at least three), so no line of the content is a closing fence.
     """
+    content = _no_controls(content)
     longest = max((len(m) for m in _BACKTICKS.findall(content)), default=0)
     fence = "`" * max(3, longest + 1)
     lang = language if re.fullmatch(r"[a-z]*", language) else ""
@@ -236,19 +258,22 @@ def bibtex_text(value: str) -> str:
     every brace, escaped or not, so the only braces in the result are balanced
     pairs and the value cannot close its field.
     """
-    one_line = _WHITESPACE.sub(" ", value).strip()
+    one_line = _WHITESPACE.sub(" ", _no_controls(value)).strip()
     return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group(0)], one_line)
 
 
 def bibtex_latex(value: str) -> str:
     """A value taken from a record's own ``bibtex`` field: kept as LaTeX if balanced, else escaped as text."""
-    one_line = _WHITESPACE.sub(" ", value).strip()
+    one_line = _WHITESPACE.sub(" ", _no_controls(value)).strip()
     depth = 0
     for ch in one_line:
         depth += (ch == "{") - (ch == "}")
         if depth < 0:
             break
-    return one_line if depth == 0 else bibtex_text(one_line)
+    # BibTeX counts every brace, but some readers (bibtexparser, for one) take '\\{' as an escaped one: only
+    # what both read the same way is kept as written.
+    ambiguous = re.search(r"\\[{}]", one_line) or one_line.endswith("\\")
+    return one_line if depth == 0 and not ambiguous else bibtex_text(one_line)
 
 
 def bibtex_verbatim(value: str) -> str:

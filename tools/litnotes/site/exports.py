@@ -55,7 +55,8 @@ def citation(paper: Paper, kb: KnowledgeBase) -> str:
         value = own[name] if own["eprint" if name == "archiveprefix" else name] else pasted.get(name)
         if value:
             fields.append((name, bibtex_verbatim(value)))
-    body = "".join(f",\n\t{name} = {{{value}}}" for name, value in fields)
+    # Two spaces, not a tab: Markdown turns a tab in a code block into spaces, and the page must show these bytes.
+    body = "".join(f",\n  {name} = {{{value}}}" for name, value in fields)
     return f"@{entry_type}{{{paper.id}{body}\n}}\n"
 
 
