@@ -125,3 +125,15 @@ def test_render_valid_takes_out_each_value_the_validator_rejects() -> None:
     assert [m for _, m in draft.warnings] == [
         "author 2 ('C D') is not a usable name (rejected); left out — check the author list",
         "code 'https://github.com/x/y' would not pass litnotes check (rejected); left out"]
+
+
+def test_a_flag_check_would_reject_is_a_usage_error_not_a_silent_todo(repo: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert _new(repo, "--title", "A <b>Fresh</b> Paper", "--author", "Ada Lovelace", "--venue", "NeurIPS",
+                "--year", "2022", "--category", "feature") == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("litnotes new: error: --title gives a value litnotes check would reject: 'title' contains "
+                          "raw HTML")
+    assert err.count("\n") == 1
+    assert sorted(p.name for p in (repo / "papers").iterdir()) == ["_categories.yaml", "_venues.yaml"]

@@ -116,11 +116,13 @@ def run(args: argparse.Namespace) -> int:
     existing = _same_paper(papers_dir, args.papers, record_id, draft, venues, args.identifier, args.update)
     if existing is not None:
         record_id = existing[0].stem
+    # What the user typed is theirs: a flag the checker would reject is an error, not a silent TODO.
+    explicit = frozenset(name for name in ("title", "authors", "abbr", "url", "code") if getattr(args, name))
     try:
         text, todo = render_valid(draft, categories,
-                                  lambda t: validate_record(root, args.papers, args.docs, record_id, t))
+                                  lambda t: validate_record(root, args.papers, args.docs, record_id, t), explicit)
     except DraftError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 2 if exc.field else 1) from None
     for line, message in draft.warnings:
         where = f"{source_name}:{line}" if line and args.bibtex else "litnotes new"
         print(f"{where}: warning: {message}", file=sys.stderr)
