@@ -5,7 +5,8 @@ in test_check.py) becomes a small site in a temporary folder: the fixture's
 records and pages, the _base taxonomy and report where it has none, and a
 mkdocs.yml with the litnotes and litnotes-math plugins and the site's Markdown
 extensions.  check exits 0 exactly when the strict build succeeds.  The builds
-run two at a time in subprocesses (a few seconds each).
+run two at a time in subprocesses (a few seconds each); AGREE_ONLY=text limits
+them to the folders whose name contains the text.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, su
     base = tmp_path_factory.mktemp("agree")
     roots = {f"{case.parent.name}/{case.name}": _site(case, base / case.parent.name / case.name) for case in CASES}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(roots, pool.map(_build, roots.values())))
+        results = dict(zip(roots, pool.map(_build, roots.values()), strict=True))
     return {name: (roots[name], results[name]) for name in roots}
 
 

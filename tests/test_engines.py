@@ -107,19 +107,21 @@ def sites(tmp_path_factory) -> tuple[dict[str, _Article], dict[str, _Article]]:
     return _read(tmp / "mkdocs"), _read(tmp / "zensical")
 
 
+RECORDS = sorted(p.stem for p in (ROOT / "papers").glob("[!_]*.yaml"))
+
+
 def test_same_pages(sites):
     mkdocs, zensical = sites
     assert sorted(zensical) == sorted(mkdocs)
-    papers = [p for p in mkdocs if p.startswith("papers/") and p != "papers/index.html"]
-    assert len(papers) == len(list((ROOT / "papers").glob("[!_]*.yaml")))
+    assert [r for r in RECORDS if f"papers/{r}/index.html" not in mkdocs] == []
 
 
 def test_same_paper_titles(sites):
     mkdocs, zensical = sites
-    for path in mkdocs:
-        if path.startswith("papers/") and path != "papers/index.html":
-            assert zensical[path].blocks[:1] == mkdocs[path].blocks[:1], path
-            assert mkdocs[path].blocks[0][0] == "h1"
+    for record in RECORDS:
+        path = f"papers/{record}/index.html"
+        assert mkdocs[path].blocks[0][0] == "h1"
+        assert zensical[path].blocks[:1] == mkdocs[path].blocks[:1], path
 
 
 def test_same_report_summaries(sites):
@@ -248,3 +250,24 @@ def test_zensical_serve_shows_a_record_edit(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, 9)
             server.wait()
+
+
+def _agree_cases():
+    # The fixture folders that test_check_build_agree turns into sites (good and bad records and pages).
+    from test_check_build_agree import CASES
+
+    return CASES
+
+
+@pytest.mark.parametrize("case", _agree_cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_zensical_reports_what_check_reports(case: Path, tmp_path) -> None:
+    """The Zensical build stops on exactly the problems `litnotes check` prints, in the same words."""
+    from litnotes.engines.zensical import prepare
+    from litnotes.problems import format_problems
+    from test_check_build_agree import _check, _site
+
+    root = _site(case, tmp_path / "site")
+    prepared = prepare(root, out=tmp_path / "build")
+    code, out = _check(root)
+    assert format_problems(prepared.problems).splitlines() == out.splitlines()
+    assert (prepared.problems == []) == (case.parent.name == "good") == (code == 0)

@@ -328,6 +328,15 @@ def test_a_malformed_answer_is_that_urls_broken_result(site: _Site, path: str, d
     assert (result.status, result.detail) == ("broken", detail)
 
 
+@pytest.mark.parametrize(("url", "detail"), [
+    ("https://\u00e4" + "a" * 70 + ".org/", "invalid host name"),
+    ("https://exa mple.org/",
+     "invalid URL (URL can't contain control characters. 'exa mple.org' (found at least ' '))"),
+])
+def test_a_url_that_cannot_be_sent_is_broken_with_why(url: str, detail: str) -> None:
+    assert (_checker().check(url).status, _checker().check(url).detail) == ("broken", detail)
+
+
 def test_a_redirect_to_bytes_that_are_not_text_is_followed_percent_encoded(site: _Site) -> None:
     result = _checker().check(f"{site.base}/raw-bytes-location")
     assert result.status == "broken"
@@ -390,7 +399,8 @@ def test_max_time_stops_on_time_and_reports_what_it_did_not_reach(
          "(answers are cached) or allow more --max-time"),
     ]
     assert len(lines) == 1 + len(busy)
-    assert err.splitlines()[-1] == f"6 link(s): 1 ok, 0 redirect, 1 broken, {len(busy)} not checked (--max-time 1 s ran out)"
+    assert err.splitlines()[-1] == (f"6 link(s): 1 ok, 0 redirect, 1 broken, {len(busy)} not checked "
+                                    "(--max-time 1 s ran out)")
     # What was checked is kept: the next run asks only the rest.
     assert list(json.loads(cache.read_text(encoding="utf-8"))["entries"]) == [f"{other}/ok"]
 

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from litnotes.cli import main
-from litnotes.records.load import Source, parse_yaml
 from litnotes.records.draft import SCHEMA_COMMENT, Draft, expected_data, render_record, write_new_file
+from litnotes.records.load import Source, parse_yaml
 from litnotes.records.validate import load_knowledge_base
 
 REPO = Path(__file__).resolve().parent.parent
@@ -338,7 +338,8 @@ def test_console_script_reads_bibtex_from_a_pipe(repo: Path) -> None:
     if not script.exists():
         pytest.skip("the litnotes console script is not installed next to this Python")
     run = subprocess.run([str(script), "new", "--bibtex", "-", "--category", "feature"], cwd=repo,
-                         input=(BIBTEX / "kdrw-note-arxiv.bib").read_bytes(), capture_output=True, timeout=60, check=False)
+                         input=(BIBTEX / "kdrw-note-arxiv.bib").read_bytes(), capture_output=True, timeout=60,
+                         check=False)
     assert run.returncode == 0, run.stderr.decode()
     assert run.stdout == b"wrote papers/stanton2021.yaml (id: stanton2021)\n"
     _, problems = load_knowledge_base(repo)

@@ -96,8 +96,9 @@ def test_string_macros_and_concatenation_are_resolved(repo: Path, capsys: pytest
 def test_undefined_macro_is_reported_not_kept(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _new(repo, "--bibtex", str(BIBTEX / "undefined-macro.bib"), "--category", "feature") == 0
     _, err = capsys.readouterr()
-    assert f"{BIBTEX / 'undefined-macro.bib'}:5: warning: field 'booktitle' could not be read: @string macro 'CVPR21' " \
-           "is not defined in the input; define it with @string{CVPR21 = \"...\"} or write the text; left out" in err
+    assert f"{BIBTEX / 'undefined-macro.bib'}:5: warning: field 'booktitle' could not be read: @string macro " \
+           "'CVPR21' is not defined in the input; define it with @string{CVPR21 = \"...\"} or write the text; " \
+           "left out" in err
     assert "names no venue" not in err
     text, data = _record(repo, "chen2021")
     assert data["venue"] == ""
@@ -124,3 +125,15 @@ def test_render_valid_takes_out_each_value_the_validator_rejects() -> None:
     assert [m for _, m in draft.warnings] == [
         "author 2 ('C D') is not a usable name (rejected); left out — check the author list",
         "code 'https://github.com/x/y' would not pass litnotes check (rejected); left out"]
+
+
+def test_a_flag_check_would_reject_is_a_usage_error_not_a_silent_todo(repo: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert _new(repo, "--title", "A <b>Fresh</b> Paper", "--author", "Ada Lovelace", "--venue", "NeurIPS",
+                "--year", "2022", "--category", "feature") == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("litnotes new: error: --title gives a value litnotes check would reject: 'title' contains "
+                          "raw HTML")
+    assert err.count("\n") == 1
+    assert sorted(p.name for p in (repo / "papers").iterdir()) == ["_categories.yaml", "_venues.yaml"]

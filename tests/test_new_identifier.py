@@ -7,6 +7,7 @@ here reaches the internet.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -52,10 +53,8 @@ class FakeAPIs:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
                     self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -210,6 +209,28 @@ def test_openreview_forum(repo: Path, apis: FakeAPIs, capsys: pytest.CaptureFixt
         "code": "https://github.com/OSVAI/NORM", "summary": ""}
 
 
+def test_doi_arxiv_states_gives_the_venue_when_dblp_has_none(repo: Path, apis: FakeAPIs,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert _new(repo, "1902.03393", "--abbr", "TAKD", "--category", "teacher-student-gap") == 0
+    _, err = capsys.readouterr()
+    assert "warning" not in err
+    data = _record(repo, "takd2020")
+    # arxiv:doi names the AAAI paper; its CSL JSON gives the venue and the year of publication.
+    assert (data["venue"], data["year"], data["doi"], data["arxiv"]) == \
+        ("aaai", 2020, "10.1609/aaai.v34i04.5963", "1902.03393")
+
+
+def test_arxiv_comment_alone_is_a_warning_not_a_venue(repo: Path, apis: FakeAPIs,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    apis.override["dblp"] = lambda request: (200, {}, (API / "dblp" / "none.json").read_bytes())
+    assert _new(repo, "2205.10536", "--abbr", "DIST", "--category", "feature") == 0
+    _, err = capsys.readouterr()
+    assert ("litnotes new: warning: arXiv says 'NeurIPS 2022', but dblp lists no published version with this title "
+            "and first author; if it appeared at a venue, fill in 'venue' and 'year' of that version") in err
+    assert _record(repo, "dist2022")["venue"] == "arxiv"
+    apis.override.clear()
+
+
 def test_a_rejected_submission_is_not_given_the_venue(repo: Path, apis: FakeAPIs,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert _new(repo, "openreview.net/forum?id=xRj2kLm9Qp0", "--category", "feature", "--year", "2023") == 0
@@ -257,6 +278,9 @@ def test_offline_rerun_reproduces_the_record_from_the_cache(repo: Path, apis: Fa
     assert (repo / "papers" / "zhao2022.yaml").read_bytes() == first
     assert len(apis.requests) == asked
     assert list((repo / ".cache" / "new").glob("*.json"))
+    (repo / "papers" / "zhao2022.yaml").unlink()
+    assert _new(repo, "2203.08679", "--category", "optimization", "--refresh") == 0  # asks again
+    assert len(apis.requests) == 2 * asked
 
 
 def test_dry_run_prints_and_writes_nothing(repo: Path, apis: FakeAPIs, capsys: pytest.CaptureFixture[str]) -> None:
@@ -303,12 +327,12 @@ FAILURES = {
         "column 49)")),
     "XML entity bomb": (
         ("2205.10536",), {"arxiv": _xml(b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY a "aaaa">]><f>&a;&a;</f>')},
-        ("litnotes new: error: arXiv 2205.10536: the arXiv API answered with malformed XML "
-        "(EntitiesForbidden(name='a', system_id=None, public_id=None))")),
+        ("litnotes new: error: arXiv 2205.10536: the arXiv API's answer declares XML entities or a DTD, which are not "
+         "read (malformed response)")),
     "malformed dblp JSON": (
         ("2205.10536",), {"dblp": lambda request: (200, {"Content-Type": "application/json"}, b'{"result": ')},
-        ("litnotes new: error: dblp search for 'Knowledge Distillation from A Stronger Teacher': the answer is not dblp "
-        "search JSON (Expecting value: line 1 column 12 (char 11)) (malformed response)")),
+        ("litnotes new: error: dblp search for 'Knowledge Distillation from A Stronger Teacher': the answer is not "
+         "dblp search JSON (Expecting value: line 1 column 12 (char 11)) (malformed response)")),
     "timeout": (
         ("2205.10536", "--timeout", "0.5"), {"arxiv": _slow},
         "litnotes new: error: arXiv 2205.10536: timeout: 127.0.0.1 did not answer within 0.5 s"),
@@ -408,7 +432,8 @@ def test_preprint_identifier_of_a_recorded_published_paper_is_said(repo: Path, a
     assert _new(repo, "2203.08679", "--update") == 0
     assert capsys.readouterr().out.startswith("updated papers/dkd2022.yaml: filled in arxiv, code")
     data = _record(repo, "dkd2022")
-    assert (data["venue"], data["arxiv"], data["summary"]) == ("cvpr", "2203.08679", "把 KD 损失拆成 TCKD 与 NCKD 两部分。\n")
+    assert (data["venue"], data["arxiv"]) == ("cvpr", "2203.08679")
+    assert data["summary"] == "把 KD 损失拆成 TCKD 与 NCKD 两部分。\n"  # kept
 
 
 def test_update_never_overwrites_an_edit_made_meanwhile(repo: Path, apis: FakeAPIs,
@@ -428,3 +453,12 @@ def test_update_never_overwrites_an_edit_made_meanwhile(repo: Path, apis: FakeAP
     assert _new(repo, "10.1109/CVPR52688.2022.01165", "--update") == 1
     assert path.read_text(encoding="utf-8") == PREPRINT + "tags: [logits]\n"
     assert [p.name for p in (repo / "papers").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_base_address_that_is_not_a_url_is_said(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LITNOTES_ARXIV_API", "export.arxiv.org/api/query")
+    assert _new(repo, "2205.10536") == 1
+    assert capsys.readouterr().err == "litnotes new: error: LITNOTES_ARXIV_API is 'export.arxiv.org/api/query', not " \
+                                      "an http(s) address; unset it to use https://export.arxiv.org/api/query\n"
+    assert _records(repo) == []

@@ -108,3 +108,10 @@ def test_status_is_exported(kb):
     data = json.loads(render_site(kb)["papers.json"])
     status = {p["id"]: p.get("status") for p in data["papers"]}
     assert status == {"dist2022": "read", "dkd2022": "reading", "kdrw2021": "read", "takd2020": "to-read"}
+
+
+def test_paper_page_of_a_listed_paper_says_so(kb):
+    pages = render_site(kb)
+    assert "| 状态 | [待读](to_read.md) |" in pages["papers/takd2020.md"]
+    assert "| 状态 | [在读](to_read.md) |" in pages["papers/dkd2022.md"]
+    assert "| 状态 |" not in pages["papers/dist2022.md"]

@@ -151,7 +151,8 @@ def test_a_replaced_folder_is_watched_again(tree, native, how):
             time.sleep(0.3)
             changes.clear()
             (papers / f"edit{round_}.yaml").write_text("id: b\n", encoding="utf-8")
-            assert changes.saw(papers / f"edit{round_}.yaml"), f"an edit in the new folder was not seen: {changes.paths}"
+            edited = papers / f"edit{round_}.yaml"
+            assert changes.saw(edited), f"an edit in the new folder was not seen: {changes.paths}"
             if how == "moved-into-place":
                 changes.clear()
                 (tree / f"papers.old{round_}" / "a.yaml").write_text("id: old\n", encoding="utf-8")

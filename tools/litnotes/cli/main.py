@@ -57,6 +57,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from litnotes.site.pages import render_site
+    from litnotes.site.mentions import read_pages
     from litnotes.site.reports import read_reports
     from litnotes.records.validate import load_knowledge_base
 
@@ -67,7 +68,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return 1
     out = Path(args.out)
     # The same reports as the site, so the reports index, the feed and "read in" links match it.
-    pages = render_site(kb, read_reports(Path(args.root) / args.docs))
+    docs = Path(args.root) / args.docs
+    pages = render_site(kb, read_reports(docs), handwritten=read_pages(docs))
     for rel, content in pages.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)

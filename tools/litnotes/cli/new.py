@@ -68,6 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the record instead of writing it")
     parser.add_argument("--offline", action="store_true",
                         help=f"use only answers cached under {CACHE_DIR}/ by an earlier run; no network")
+    parser.add_argument("--refresh", action="store_true",
+                        help="ask the sources again instead of using cached answers (e.g. a preprint published since)")
     parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
                         help="time limit of one request to a source (default: 20)")
 
@@ -114,11 +116,13 @@ def run(args: argparse.Namespace) -> int:
     existing = _same_paper(papers_dir, args.papers, record_id, draft, venues, args.identifier, args.update)
     if existing is not None:
         record_id = existing[0].stem
+    # What the user typed is theirs: a flag the checker would reject is an error, not a silent TODO.
+    explicit = frozenset(name for name in ("title", "authors", "abbr", "url", "code") if getattr(args, name))
     try:
         text, todo = render_valid(draft, categories,
-                                  lambda t: validate_record(root, args.papers, args.docs, record_id, t))
+                                  lambda t: validate_record(root, args.papers, args.docs, record_id, t), explicit)
     except DraftError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 2 if exc.field else 1) from None
     for line, message in draft.warnings:
         where = f"{source_name}:{line}" if line and args.bibtex else "litnotes new"
         print(f"{where}: warning: {message}", file=sys.stderr)
@@ -160,7 +164,10 @@ def _draft_from_identifier(args: argparse.Namespace, root: Path, venues: dict[st
         identifier = parse_identifier(args.identifier)
     except SourceError as exc:
         raise CommandError(str(exc), 2) from None
-    lookup = Lookup.from_environment(root / CACHE_DIR, offline=args.offline, timeout=args.timeout)
+    if args.offline and args.refresh:
+        raise CommandError("--offline and --refresh contradict each other: pass one", 2)
+    lookup = Lookup.from_environment(root / CACHE_DIR, offline=args.offline, timeout=args.timeout,
+                                     refresh=args.refresh)
     try:
         return draft_from_identifier(identifier, venues, lookup)
     except SourceError as exc:

@@ -10,11 +10,15 @@ labelled equations and theorem-like blocks are numbered, and
 A reference may point to another page, which this page's Markdown cannot see:
 the site-wide labels come from ``labels``, a JSON file that
 :func:`litnotes.engines.zensical.prepare` writes after reading every page.
-The page being rendered is known from Zensical's rendering context; options
-``page_path`` names it for other callers (tests, scripts).
+The page being rendered is known from Zensical's rendering context; the
+option ``page_path`` names it for other callers (tests, scripts).  MkDocs keeps
+its ``litnotes-math`` plugin, which runs the same functions of
+:mod:`litnotes.math.katex` in its page events.
 
-Problems are printed to stderr, located ``FILE:LINE:COL``; the strict check is
-``prepare``'s, which runs the same functions over every page before the engine starts.
+Problems are printed to stderr, located ``FILE:LINE:COL`` (``report: false``
+turns that off).  The strict check is ``prepare``'s, which runs the same
+functions over every page before Zensical starts and reports them located in
+the files as written.
 """
 
 from __future__ import annotations

@@ -24,11 +24,13 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
+from litnotes.engines.nav import index_sections, section_of
 from litnotes.engines.preview import BuildLog, add_panel, draft_page, lenient, panel_html
 from litnotes.engines.watch import use_native_events
 from litnotes.records.load import parse_yaml, read_source
 from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
+from litnotes.site.graph import Viz, VizError, find_viz
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
 
@@ -93,26 +95,29 @@ class LitnotesPlugin(BasePlugin[_Config]):
         return config
 
     def on_files(self, files: Files, config) -> Files:
-        docs_rel = self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root) else str(self.docs)
+        docs_rel = (self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root)
+                    else str(self.docs))
         edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
         try:
             self.kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
             self.reports = read_reports(self.docs)
-            pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
-                                site_name=config.site_name)
+            # Records with problems of their own: reported here, not again from each report naming them.
+            self.broken = record_ids(self.root / self.config.papers) - self.kb.papers.keys()
+            # Every hand-written page, as written: the paper pages list the pages that mention them.
+            handwritten = {f.src_uri: f.content_string for f in files.documentation_pages()}
+            pages = self._render(handwritten, edit_base=edit_base, site_url=config.site_url,
+                                 site_name=config.site_name, directory_urls=config.use_directory_urls)
             if self.serving:
                 pages.update(self._drafts(problems, pages))
-                self._last_good = (self.kb, self.reports, pages)
+                self._last_good = (self.kb, self.reports, self.broken, pages)
         except Exception as exc:
             if not self.serving or self._last_good is None:
                 raise
             log.error(f"litnotes: the pages could not be generated ({type(exc).__name__}: {exc}); "
                       "the preview shows the last ones that could")
-            (self.kb, self.reports, pages), problems = self._last_good, []
+            (self.kb, self.reports, self.broken, pages), problems = self._last_good, []
         for problem in problems:
             log.warning(problem.text())
-        # Records with problems of their own: reported above, not again from each report naming them.
-        self.broken = record_ids(self.root / self.config.papers) - self.kb.papers.keys()
         self.edit_base = edit_base
         self.sources = {paper_path(p.id): p.path for p in self.kb.papers.values()}
         for path, content in pages.items():
@@ -125,6 +130,29 @@ class LitnotesPlugin(BasePlugin[_Config]):
             data = resources.files("litnotes").joinpath("assets", name).read_bytes()
             files.append(File.generated(config, f"assets/litnotes/{name}", content=data))
         return files
+
+    def _render(self, handwritten: dict[str, str], **options) -> dict[str, str]:
+        """The generated pages, with lineage graphs when Graphviz (npm @viz-js/viz) is installed."""
+        script = find_viz(self.root)
+        if script is None:
+            log.info("litnotes: lineage graphs are text only: @viz-js/viz is not installed (run `make setup`)")
+        else:
+            try:
+                return render_site(self.kb, self.reports, handwritten=handwritten,
+                                   draw=Viz.shared(script).render, **options)
+            except VizError as e:
+                log.warning(f"litnotes: lineage graphs are text only: {e}")
+        return render_site(self.kb, self.reports, handwritten=handwritten, **options)
+
+    def on_nav(self, nav, config, files):
+        self.sections = index_sections(nav.items)
+        return nav
+
+    def on_pre_page(self, page, config, files):
+        # A page outside the nav joins its folder's section: the right tab is active, breadcrumbs lead back.
+        if page.parent is None:
+            page.parent = section_of(page.file.src_uri, self.sections)
+        return page
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         source = self.sources.get(page.file.src_uri) if page.file.generated_by else None

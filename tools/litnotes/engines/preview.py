@@ -70,7 +70,7 @@ class BuildLog(logging.Handler):
             return
         try:
             message = record.getMessage().strip()
-        except Exception:  # noqa: BLE001 - a bad log call must not break the build
+        except Exception:  # a bad log call must not break the build
             return
         if message:
             self.messages[message] = None

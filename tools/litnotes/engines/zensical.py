@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -62,7 +63,7 @@ from litnotes.math.katex import (
     resolve_refs,
 )
 from litnotes.problems import Problem, format_problems
-from litnotes.records.validate import load_knowledge_base
+from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
 from litnotes.site.pages import render_site
 from litnotes.site.reports import read_reports
@@ -129,6 +130,7 @@ def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[P
     papers = _plugin_options(config, "litnotes").get("papers", "papers")
     branch = _plugin_options(config, "litnotes").get("edit_branch", "main")
     kb, problems = load_knowledge_base(root, papers, docs_rel)
+    broken = record_ids(root / papers) - kb.papers.keys()  # reported once, at the record
     reports = read_reports(docs)
     edit_base = _edit_base(SimpleNamespace(edit_uri=config.get("edit_uri"), repo_url=config.get("repo_url")),
                            docs, root, branch)
@@ -142,7 +144,11 @@ def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[P
             continue
         text = path.read_text(encoding="utf-8-sig")
         if ":::" in text:
-            text, found = expand(text, rel, kb, reports, source=f"{docs_rel}/{rel}")
+            # Directives in the body only, as MkDocs hands it over; the front matter stays for Zensical.
+            front = m.group(0) if (m := _FRONT_MATTER.match(text)) else ""
+            body, found = expand(text[len(front):], rel, kb, reports, source=f"{docs_rel}/{rel}",
+                                 offset=front.count("\n"), broken_ids=broken)
+            text = front + body
             problems += found
         files[rel] = text
     generated = render_site(kb, reports, edit_base=edit_base, site_url=config.get("site_url"),
@@ -285,7 +291,10 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
         problems += found
         cache.save(prune=False)  # MkDocs builds share this cache: keep their formulas too
         labels_text = json.dumps(labels, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        version = hashlib.sha256(labels_text.encode()).hexdigest()[:12]
+        # What a reference shows (number, caption, page): not the line, which moves with every edit above it.
+        shown = {name: [e["page"], e["target"]["number"], e["target"]["anchor"], e["target"]["caption"],
+                        e["target"]["page_title"]] for name, e in labels.items()}
+        version = hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:12]
         for rel in with_refs:
             # Zensical re-renders a page only when its Markdown changes; a label elsewhere may have.
             files[rel] = f"{files[rel]}\n<!-- litnotes labels {version} -->\n"
@@ -346,6 +355,7 @@ class _Rebuilder:
         self.root, self.config_file, self.folders, self.delay = root, config_file, folders, delay
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        self._running = threading.Lock()
 
     def dispatch(self, event: Any) -> None:
         paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
@@ -365,6 +375,10 @@ class _Rebuilder:
         return path == self.root / self.config_file or any(f in path.parents for f in self.folders)
 
     def run(self) -> None:
+        with self._running:  # one prepare at a time: a burst during a run gets its own run after it
+            self._prepare()
+
+    def _prepare(self) -> None:
         try:
             prepared = prepare(self.root, self.config_file)
         except Exception as e:  # a half-written file must not end the preview
@@ -373,7 +387,8 @@ class _Rebuilder:
         if prepared.problems:
             print(format_problems(prepared.problems), file=sys.stderr)
         if prepared.changed:
-            print(f"litnotes: updated {len(prepared.changed)} files for zensical serve", file=sys.stderr)
+            print(f"litnotes: updated {len(prepared.changed)} files for zensical serve: "
+                  f"{', '.join(prepared.changed[:5])}{' …' if len(prepared.changed) > 5 else ''}", file=sys.stderr)
 
 
 def serve(root: Path | str = ".", config_file: str = "mkdocs.yml", address: str = "127.0.0.1:8000") -> int:
@@ -394,12 +409,16 @@ def serve(root: Path | str = ".", config_file: str = "mkdocs.yml", address: str 
     observer.schedule(rebuilder, str(root), recursive=False)  # mkdocs.yml
     observer.start()
     child = subprocess.Popen(_zensical("serve", "--config-file", str(prepared.config), "--dev-addr", address))
+    # Stopped like mkdocs serve: Ctrl-C, or a SIGTERM (a process manager): zensical serve goes too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         return child.wait()
     except KeyboardInterrupt:
-        child.terminate()
-        return child.wait()
+        return 130
     finally:
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
         observer.stop()
         observer.join()
 

@@ -80,7 +80,7 @@ def links_in_markdown(text: str, path: str) -> list[tuple[str, Place]]:
     """External links of a Markdown text: ``[text](url)``, ``<url>`` and bare URLs, outside code."""
     found: list[tuple[str, Place]] = []
     lines = text.splitlines()
-    for number, (line, code) in enumerate(zip(lines, code_lines(lines)), 1):
+    for number, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True), 1):
         if code:
             continue
         # Blank out code spans; same length, so columns stay right.
@@ -96,7 +96,7 @@ def links_in_markdown(text: str, path: str) -> list[tuple[str, Place]]:
 
 def _trim_bare(url: str) -> str:
     """Drop what prose puts after a URL: punctuation, emphasis, an unbalanced closing parenthesis."""
-    while url and (url[-1] in _TRAILING or url[-1] == ")" and url.count("(") < url.count(")")):
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
         url = url[:-1]
     return url
 

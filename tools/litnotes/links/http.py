@@ -22,6 +22,7 @@ The rules, in the order a URL meets them:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import http.client
 import itertools
@@ -175,7 +176,7 @@ class Checker:
         """Follow ``url`` to an answer and classify it; any failure is a ``broken`` result, never an exception."""
         try:
             return self._follow(url)
-        except Exception as exc:  # noqa: BLE001 - one URL's surprise must not end the run
+        except Exception as exc:  # one URL's surprise must not end the run
             return Result(url, "broken", f"could not be checked ({type(exc).__name__}: {exc})")
 
     def _follow(self, url: str) -> Result:
@@ -280,11 +281,14 @@ class Checker:
             if pause > 0 and self._stopping.wait(pause):
                 raise _Failure("cancelled")
             conn: http.client.HTTPConnection
-            if parts.scheme == "https":
-                conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=self.options.timeout,
-                                                   context=self._tls)
-            else:
-                conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.options.timeout)
+            try:  # the host is checked here (a space or control character in it)
+                if parts.scheme == "https":
+                    conn = http.client.HTTPSConnection(parts.hostname or "", parts.port,
+                                                       timeout=self.options.timeout, context=self._tls)
+                else:
+                    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.options.timeout)
+            except (http.client.HTTPException, ValueError) as exc:
+                raise _Failure(_describe(exc)) from exc
             expired = threading.Event()
             timer = threading.Timer(self.options.timeout, _cut_off, (conn, expired))
             timer.daemon = True
@@ -321,10 +325,8 @@ def _cut_off(conn: http.client.HTTPConnection, expired: threading.Event) -> None
     expired.set()
     sock = conn.sock
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _describe(exc: BaseException) -> str:
@@ -343,6 +345,8 @@ def _describe(exc: BaseException) -> str:
         return "connection closed without a response"
     if isinstance(exc, ConnectionResetError):
         return "connection reset"
+    if isinstance(exc, http.client.InvalidURL):
+        return f"invalid URL ({exc})"
     if isinstance(exc, http.client.HTTPException):
         return f"invalid HTTP response ({type(exc).__name__})"
     if isinstance(exc, UnicodeError):
@@ -388,10 +392,8 @@ def _request_url(url: str) -> str:
     """The URL as sent: no fragment, host in IDNA, path and query percent-encoded where they are not ASCII."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    try:
+    with contextlib.suppress(UnicodeError):  # left as it is: sending it then fails with "invalid host name"
         host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     if ":" in host:
         host = f"[{host}]"
     netloc = host + (f":{parts.port}" if parts.port else "")

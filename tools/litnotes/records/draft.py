@@ -60,11 +60,14 @@ _JR = re.compile(r"^(jr|sr|i{1,3}|iv|v)\.?$", re.IGNORECASE)
 
 
 class DraftError(LitnotesError):
-    """The input cannot become a record at all (no BibTeX entry, several); ``line`` locates it when known."""
+    """The input cannot become a record at all (no BibTeX entry, several); ``line`` locates it when known.
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    ``field`` names the field when the value the user gave for it explicitly would not pass ``check``.
+    """
+
+    def __init__(self, message: str, line: int | None = None, field: str | None = None) -> None:
         super().__init__(message)
-        self.line = line
+        self.line, self.field = line, field
 
 
 @dataclass
@@ -171,7 +174,7 @@ def _latex(text: str) -> str:
 
     try:
         plain = LatexNodes2Text(strict_latex_spaces=True).latex_to_text(text)
-    except Exception:  # noqa: BLE001 - pylatexenc gives up on odd input; the braces-stripped text still helps
+    except Exception:
         plain = text.replace("{", "").replace("}", "")
     return " ".join(plain.split())
 
@@ -531,12 +534,13 @@ def expected_data(draft: Draft) -> dict[str, Any]:
     return want
 
 
-def render_valid(draft: Draft, categories: dict[str, Any] | None,
-                 validate: Callable[[str], list[Problem]]) -> tuple[str, list[Problem]]:
+def render_valid(draft: Draft, categories: dict[str, Any] | None, validate: Callable[[str], list[Problem]],
+                 explicit: frozenset[str] = frozenset()) -> tuple[str, list[Problem]]:
     """The record's text, checked by ``validate`` (the checker's rules); what it rejects becomes a placeholder.
 
     Returns the text and the problems left, which are all on placeholder lines (TODOs the author fills in).
-    A value the checker rejects is taken out of ``draft`` with a warning, never written.
+    A mapped value the checker rejects is taken out of ``draft`` with a warning, never written; one of the
+    ``explicit`` fields (the user typed it) raises :class:`DraftError` instead, so it is not silently lost.
     """
     for _ in range(len(FIELDS) + 8):
         text = render_record(draft, categories)
@@ -549,16 +553,29 @@ def render_valid(draft: Draft, categories: dict[str, Any] | None,
         if not wrong:
             return text, problems
         for p in wrong[:1]:  # one at a time: taking a value out moves the lines after it
+            name = _field_of(lines, p.line - 1)
+            if name in explicit:
+                raise DraftError(f"--{name.rstrip('s') if name == 'authors' else name} gives a value litnotes check "
+                                 f"would reject: {p.message}", field=name)
             if not _drop(draft, lines, p):
                 raise DraftError(f"internal error: the drafted record has a problem that is not a field's value "
                                  f"({p.text()})")
     raise DraftError("internal error: the drafted record could not be made valid")  # pragma: no cover
 
 
+def _key_line(lines: list[str], index: int) -> int | None:
+    return next((i for i in range(index, -1, -1) if re.match(r"[a-z_]+:", lines[i])), None)
+
+
+def _field_of(lines: list[str], index: int) -> str | None:
+    key_line = _key_line(lines, index)
+    return None if key_line is None else lines[key_line].split(":", 1)[0]
+
+
 def _drop(draft: Draft, lines: list[str], problem: Problem) -> bool:
     """Take the value that ``problem`` is about out of ``draft``; False when it names no field."""
     index = problem.line - 1
-    key_line = next((i for i in range(index, -1, -1) if re.match(r"[a-z_]+:", lines[i])), None)
+    key_line = _key_line(lines, index)
     if key_line is None:
         return False
     name = lines[key_line].split(":", 1)[0]
@@ -640,7 +657,8 @@ def update_record(text: str, data: dict[str, Any], draft: Draft, venues: dict[st
         if name == "category" or not getattr(draft, name):
             continue
         current = data.get(name)
-        if current in (None, "", []) or (published_now and name in ("venue", "year") and current != getattr(draft, name)):
+        replaces_preprint = published_now and name in ("venue", "year") and current != getattr(draft, name)
+        if current in (None, "", []) or replaces_preprint:
             wanted.append(name)
     lines = text.split("\n")
     filled = []

@@ -179,8 +179,8 @@ def read_source(path: Path, display: str | None = None, *, within: Path | None =
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return problem("this is a symlink loop (following it leads back to itself); replace it with a regular file, "
-                           "or delete it", "file-type")
+            return problem("this is a symlink loop (following it leads back to itself); replace it with a regular "
+                           "file, or delete it", "file-type")
         if exc.errno == errno.ENOENT and os.path.islink(path):
             return problem(f"this symlink points at '{os.readlink(path)}', which does not exist; replace it with a "
                            "regular file, or delete it", "file-type")

@@ -26,9 +26,10 @@ import html
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, Callable
+from functools import cache, lru_cache
+from typing import Any
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -37,7 +38,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-__all__ = ["Finding", "SHOWN_IN", "destination_problem", "findings", "render", "site_target"]
+__all__ = ["SHOWN_IN", "Finding", "destination_problem", "findings", "math_segments", "render", "site_target",
+           "text_lines"]
 
 #: Schemes a link may use; anything else (javascript:, data:, vbscript:, file:, …) is refused.
 LINK_SCHEMES = ("https", "http", "mailto")
@@ -176,6 +178,14 @@ def _parse(text: str) -> tuple[list[Token], dict]:
 
 # --- findings ----------------------------------------------------------------------------------------
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of ``text`` as markdown-it counts them (CR, LF and CRLF end a line): what Finding.line indexes."""
+    return _BREAK.split(text)
+
+
 #: The folders of the pages a record is shown on: its paper page and the reports that include it.
 SHOWN_IN = ("papers", "reports")
 
@@ -205,7 +215,7 @@ def findings(text: str, page_exists: Callable[[str], bool] | None = None) -> lis
     """
     if not _MAYBE.search(text):
         return []
-    lines = text.split("\n")
+    lines = text_lines(text)
     tokens, env = _parse(text)
     out: list[Finding] = []
     # A reference's problem is reported at its definition, not again at every use.
@@ -219,7 +229,7 @@ def findings(text: str, page_exists: Callable[[str], bool] | None = None) -> lis
         elif token.type == "inline" and token.children is not None:
             out += _inline(lines, token, refused, page_exists)
     for ref in env.get("references", {}).values():
-        line = ref.get("map", [0])[0]
+        line = min((ref.get("map") or [0])[0], len(lines) - 1)
         problem, fix = destination_problem(ref["href"], written=lines[line].strip()), _LINK_FIX
         if not problem:
             problem, fix = _target_problem(ref["href"], lines[line].strip(), page_exists), _SITE_FIX
@@ -243,17 +253,20 @@ def _indent(line: str) -> int:
 
 
 def _at(lines: list[str], first: int, needle: str, construct: str, fix: str, start_col: int = 0) -> Finding:
-    """A finding for ``needle``, found on line ``first`` or just below (else at the line's text)."""
+    """A finding for ``needle``, found on line ``first`` or just below (else at the line's text).
+
+    ``{}`` in ``construct`` is replaced by the quoted needle (not str.format: the text may hold braces).
+    """
     for number in range(first, min(first + 50, len(lines))):
         col = lines[number].find(needle, start_col if number == first else 0) if needle else -1
         if col >= 0:
-            return Finding(number, col, construct.format(f"'{_shorten(needle)}'"), fix)
+            return Finding(number, col, construct.replace("{}", f"'{_shorten(needle)}'", 1), fix)
     line = min(first, len(lines) - 1)
-    return Finding(line, _indent(lines[line]), construct.format(f"'{_shorten(needle)}'"), fix)
+    return Finding(line, _indent(lines[line]), construct.replace("{}", f"'{_shorten(needle)}'", 1), fix)
 
 
 def _labels(lines: list[str], first: int, tex: str) -> list[Finding]:
-    return [_at(lines, first, m.group(0), "{}", _LABEL_FIX) for m in _LABEL.finditer(tex)]
+    return [_at(lines, first, m.group(0), "a label or reference ({})", _LABEL_FIX) for m in _LABEL.finditer(tex)]
 
 
 def _source_position(lines: list[str], token: Token, pos: int) -> tuple[int, int]:
@@ -302,7 +315,7 @@ def _inline(lines: list[str], token: Token, refused: set[str],
             for m in _ATTR_LIST.finditer(child.content):
                 out.append(_at(lines, line, m.group(0), "an attribute list ({})", _ATTR_FIX))
             for m in _LABEL.finditer(child.content):
-                out.append(_at(lines, line, m.group(0), "{}", _LABEL_FIX))
+                out.append(_at(lines, line, m.group(0), "a label or reference ({})", _LABEL_FIX))
             out += _loose_links(lines, line, child.content)
     return out
 
@@ -330,6 +343,29 @@ def _loose_links(lines: list[str], first: int, text: str) -> list[Finding]:
         if scheme and scheme.group(1).lower() not in LINK_SCHEMES:
             problem = f"a link with the scheme '{scheme.group(1).lower()}:' ('{_shorten(m.group(0) + written)}')"
             out.append(_at(lines, first, m.group(0) + written, problem, _LINK_FIX))
+    return out
+
+
+def math_segments(text: str) -> list[tuple[int, int, str, bool]]:
+    """(line, col, TeX, display) of every formula in ``text``, as :func:`render` hands it to KaTeX.
+
+    ``litnotes check`` renders these with the build's KaTeX, so a formula KaTeX
+    rejects fails the check as it fails the build.
+    """
+    if "$" not in text:
+        return []
+    lines = text_lines(text)
+    tokens, _ = _parse(text)
+    out = []
+    for token in tokens:
+        if token.type == "math_block" and token.map:
+            out.append((token.map[0], _indent(lines[token.map[0]]), token.content.strip(), True))
+        elif token.type == "inline":
+            for child in _walk(token.children or []):
+                if child.type in ("math_inline", "math_inline_double"):
+                    pos = child.meta.get("pos")
+                    line, col = _source_position(lines, token, pos) if pos is not None else (token.map[0], 0)
+                    out.append((line, col, child.content.strip(), child.type == "math_inline_double"))
     return out
 
 
@@ -361,6 +397,8 @@ def _math(tex: str, display: bool) -> str:
     return f'<span class="arithmatex">\\({escapeHtml(tex)}\\)</span>'
 
 
+# A summary is shown on its paper page and in a report, and `mkdocs serve` rebuilds everything on each edit.
+@lru_cache(maxsize=8192)
 def render(text: str) -> str:
     """Record Markdown as HTML in which nothing is active, wrapped as one raw HTML block.
 

@@ -100,21 +100,32 @@ class Lookup:
     cache_dir: Path | None
     offline: bool = False
     timeout: float = 20.0
+    refresh: bool = False  # ask again even when the cache holds an answer (a preprint published since)
     requests: list[str] = field(default_factory=list)  # URLs asked over the network in this run
     _checker: Any = None  # one per run, so the per-host limits and pauses hold across the sources' requests
 
     @classmethod
     def from_environment(cls, cache_dir: Path | None, offline: bool = False, timeout: float = 20.0,
-                         environ: dict[str, str] | None = None) -> Lookup:
+                         refresh: bool = False, environ: dict[str, str] | None = None) -> Lookup:
         env = os.environ if environ is None else environ
         return cls({kind: env.get(var) or default for kind, (var, default) in ENVIRONMENT.items()}, cache_dir,
-                   offline, timeout)
+                   offline, timeout, refresh)
+
+    def base(self, kind: str) -> str:
+        """The base address of a source; one that is not an http(s) URL is a configuration error."""
+        from litnotes.links.http import is_http_url
+
+        value = self.bases[kind]
+        if not is_http_url(value):
+            variable, default = ENVIRONMENT[kind]
+            raise SourceError(f"{variable} is '{value}', not an http(s) address; unset it to use {default}")
+        return value
 
     def get(self, url: str, accept: str, what: str) -> tuple[int, str]:
         """(status, body) of a GET, from the cache when it holds the answer; only 200 answers are cached."""
         key = hashlib.sha256(f"{accept}\n{url}".encode()).hexdigest()[:32]
         path = self.cache_dir / f"{key}.json" if self.cache_dir else None
-        if path is not None and path.is_file():
+        if path is not None and not self.refresh and path.is_file():
             try:
                 cached = json.loads(path.read_text(encoding="utf-8"))
                 if cached.get("url") == url and cached.get("accept") == accept:
@@ -138,11 +149,14 @@ class Lookup:
         except UnicodeDecodeError:
             raise SourceError(f"{what}: the answer is not UTF-8 text (malformed response)") from None
         if response.status == 200 and path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"url": url, "accept": accept, "body": body}, ensure_ascii=False),
-                           encoding="utf-8")
-            os.replace(tmp, path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({"url": url, "accept": accept, "body": body}, ensure_ascii=False),
+                               encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass  # a cache that cannot be written costs a request next time, not this record
         return response.status, body
 
     def checker(self) -> Any:
@@ -177,14 +191,17 @@ def _from_arxiv(arxiv_id: str, venues: dict[str, Any], lookup: Lookup) -> tuple[
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, fromstring
 
-    url = f"{lookup.bases['arxiv']}?{urlencode({'id_list': arxiv_id, 'max_results': 1})}"
+    url = f"{lookup.base('arxiv')}?{urlencode({'id_list': arxiv_id, 'max_results': 1})}"
     what = f"arXiv {arxiv_id}"
     status, body = lookup.get(url, "application/atom+xml", what)
     if status != 200:
         _http_error(what, status, "the arXiv API")
     try:
         feed = fromstring(body)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    except DefusedXmlException:
+        raise SourceError(f"{what}: the arXiv API's answer declares XML entities or a DTD, which are not read "
+                          "(malformed response)") from None
+    except (ParseError, ValueError) as exc:
         raise SourceError(f"{what}: the arXiv API answered with malformed XML ({exc})") from None
     if feed.tag != f"{_ATOM}feed":
         raise SourceError(f"{what}: the arXiv API's answer is not an Atom feed (malformed response)")
@@ -229,7 +246,7 @@ def _from_doi(doi: str, venues: dict[str, Any], lookup: Lookup) -> Draft:
 
 def _csl(doi: str, lookup: Lookup) -> dict[str, Any]:
     what = f"DOI {doi}"
-    status, body = lookup.get(lookup.bases["doi"] + quote(doi, safe="/:;()._-"), CSL_JSON, what)
+    status, body = lookup.get(lookup.base("doi") + quote(doi, safe="/:;()._-"), CSL_JSON, what)
     if status != 200:
         _http_error(what, status, "the DOI resolver")
     try:
@@ -259,7 +276,7 @@ def _venue_from_csl(draft: Draft, data: dict[str, Any], venues: dict[str, Any]) 
 
 def _from_openreview(forum: str, venues: dict[str, Any], lookup: Lookup) -> Draft:
     what = f"OpenReview forum {forum}"
-    url = f"{lookup.bases['openreview'].rstrip('/')}/notes?{urlencode({'id': forum})}"
+    url = f"{lookup.base('openreview').rstrip('/')}/notes?{urlencode({'id': forum})}"
     status, body = lookup.get(url, "application/json", what)
     if status in (403, 404):
         raise SourceError(f"{what}: no such public submission on OpenReview (HTTP {status}); check the URL")
@@ -311,7 +328,7 @@ def _from_openreview(forum: str, venues: dict[str, Any], lookup: Lookup) -> Draf
 def _published_version(draft: Draft, preprint: bool, venues: dict[str, Any], lookup: Lookup) -> None:
     """Fill the venue, year, DOI and URL of the published version, and the arXiv id, from dblp."""
     assert draft.title is not None
-    url = f"{lookup.bases['dblp']}?{urlencode({'q': draft.title, 'format': 'json', 'h': 30})}"
+    url = f"{lookup.base('dblp')}?{urlencode({'q': draft.title, 'format': 'json', 'h': 30})}"
     what = f"dblp search for '{draft.title}'"
     status, body = lookup.get(url, "application/json", what)
     if status != 200:
@@ -332,11 +349,16 @@ def _published_version(draft: Draft, preprint: bool, venues: dict[str, Any], loo
     if not preprint:
         return
     if not published:
-        for note in draft.notes_for_venue:
-            draft.warn(f"arXiv says '{' '.join(note.split())}', but dblp lists no published version with this title "
-                       "and first author; if it appeared at a venue, fill in 'venue' and 'year' of that version")
         if draft.doi:  # the authors named the published version's DOI on arXiv
-            _published_from_doi(draft, venues, lookup)
+            try:
+                _published_from_doi(draft, venues, lookup)
+            except SourceError as exc:
+                draft.warn(f"the published version's DOI that arXiv gives could not be read ({exc}); check 'doi'")
+        if draft.venue in (None, "arxiv") and not draft.venue_todo:
+            for note in draft.notes_for_venue:
+                draft.warn(f"arXiv says '{' '.join(note.split())}', but dblp lists no published version with this "
+                           "title and first author; if it appeared at a venue, fill in 'venue' and 'year' of that "
+                           "version")
         return
     published.sort(key=lambda info: (str(info.get("year") or "9999"), str(info.get("key") or "")))
     info = published[0]

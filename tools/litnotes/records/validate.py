@@ -42,6 +42,7 @@ __all__ = [
     "load_taxonomy",
     "normal_title",
     "record_ids",
+    "record_math_problems",
     "schema",
     "unique_keys",
     "validate_record",
@@ -310,7 +311,9 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     """Read and check every record under ``root/papers``; return the valid ones and every problem.
 
     Paths in problems are relative to ``root``.  A missing records folder is a
-    single problem with rule ``usage`` and line 0.
+    single problem with rule ``usage`` and line 0.  When ``root/mkdocs.yml``
+    enables litnotes-math, the records' formulas are rendered with its KaTeX, so
+    ``litnotes check`` and every build refuse the same records.
     """
     root = Path(root)
     papers_dir = root / papers
@@ -345,11 +348,7 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     valid: dict[str, Paper] = {}
     firsts: dict[tuple[str, str], tuple[str, str]] = {}
     for stem, source, data in loaded:
-        mine = _record_rules(stem, source, data, context)
-        # A rule's message about a value is more specific than the schema's about the same value
-        # (an unknown venue also fails the key pattern), so the schema's is left out there.
-        shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
-        mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
+        mine = _one_record(stem, source, data, context)
         for label, key, value, shown in unique_keys(stem, data):
             if (label, value) in firsts:
                 other, other_shown = firsts[(label, value)]
@@ -361,6 +360,14 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
         problems += mine
         if not mine:
             valid[stem] = _paper(stem, source.path, data)
+
+    # Formulas go through the site's KaTeX here, so check and every build refuse the same records.
+    with_math = [p for p in valid.values() if "$" in (p.summary or "") + (p.notes or "")]
+    render = _site_katex(root) if with_math else None
+    if render is not None:
+        for problem in record_math_problems(root, with_math, render):
+            problems.append(problem)
+            valid.pop(problem.path.rsplit("/", 1)[-1][:-5], None)
 
     built_on_by: dict[str, list[str]] = {}
     for paper in valid.values():
@@ -398,17 +405,28 @@ def validate_record(root: Path | str, papers: str, docs: str, stem: str, text: s
     context, problems = _context(root, papers, docs, today or _dt.date.today())
     if problems:
         return problems
-    context.all_ids = {name[:-5] for name in _records(root / papers) if name.endswith(".yaml")} | {stem}
     source = Source(f"{papers}/{stem}.yaml", text)
     data, problem = parse_yaml(source)
     if problem:
         return [problem]
     if not isinstance(data, dict):
         return [Problem(source.path, 1, 1, "the top level must be a mapping of fields", "top-level")]
-    mine = _record_rules(stem, source, data, context)
-    shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
-    mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
+    context.all_ids = record_ids(root / papers) | {stem}
+    # What the site will hold as far as this record goes (its summary is the author's to write).
+    context.docs_dir = root / docs
+    context.years = {data["year"]} if isinstance(data.get("year"), int) else set()
+    context.used_venues = {data["venue"]} if isinstance(data.get("venue"), str) else set()
+    mine = _one_record(stem, source, data, context)
     return sorted({(p.path, p.line, p.col, p.message): p for p in mine}.values())
+
+
+def _one_record(stem: str, source: Source, data: dict, context: _Context) -> list[Problem]:
+    """Every rule of one record but the duplicate rule: the same for ``check`` and ``new``."""
+    mine = _record_rules(stem, source, data, context)
+    # A rule's message about a value is more specific than the schema's about the same value
+    # (an unknown venue also fails the key pattern), so the schema's is left out there.
+    shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
+    return mine + [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
 
 
 class _Context:
@@ -596,6 +614,61 @@ def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int
     return start
 
 
+def _site_katex(root: Path) -> Callable[[str, bool], Any] | None:
+    """The build's KaTeX renderer when ``root/mkdocs.yml`` enables the litnotes-math plugin (else None).
+
+    Same KaTeX, macros and disk cache as the plugin; the cache is only read here.
+    """
+    from litnotes.math.katex import DEFAULT_MACROS, KATEX_DIST, KatexNotInstalled, find_katex, render_cache
+
+    class _Loader(yaml.SafeLoader):  # mkdocs.yml names Python objects (!!python/name:…); none is needed here
+        pass
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    try:
+        config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # no site configuration: nothing renders the math
+    entries = config.get("plugins") if isinstance(config, dict) else None
+    options = next((e.get("litnotes-math") or {} if isinstance(e, dict) else {} for e in entries or ()
+                    if e == "litnotes-math" or (isinstance(e, dict) and "litnotes-math" in e)), None)
+    if not isinstance(options, dict):
+        return None
+    try:
+        dist = find_katex(root, options.get("katex_dist", KATEX_DIST))
+    except KatexNotInstalled:
+        return None  # the build stops with its own message
+    cache_dir = root / options.get("cache_dir", ".cache/katex") if options.get("disk_cache", True) else None
+    return render_cache(dist, {**DEFAULT_MACROS, **(options.get("macros") or {})}, cache_dir).render
+
+
+def record_math_problems(root: Path | str, papers: Iterable[Paper],
+                         render: Callable[[str, bool], Any]) -> list[Problem]:
+    """Problems of the formulas in the records' Markdown fields that ``render(tex, display)`` rejects.
+
+    ``render`` is the build's KaTeX (:func:`litnotes.math.katex.render_cache`), so
+    ``litnotes check`` refuses what would fail the build's math pass; it raises
+    :class:`~litnotes.math.katex.KatexError` with KaTeX's message.
+    """
+    from litnotes.math.katex import KatexError
+
+    out = []
+    for paper in sorted(papers, key=lambda p: p.path):
+        for name in _MARKDOWN_FIELDS:
+            value = getattr(paper, name)
+            source = None
+            for line, col, tex, display in record_markdown.math_segments(value or ""):
+                try:
+                    render(tex, display)
+                except KatexError as e:
+                    source = source or read_source(Path(root) / paper.path, paper.path)
+                    at = _position_in_value(source, (name,), value, line, col)
+                    written = "$$" if display else f"${tex}$"
+                    out.append(Problem(paper.path, *at, f"'{name}' has a formula KaTeX cannot render ('{written}'): "
+                                       f"{e}; fix the TeX (text inside math goes in \\text{{…}})", "katex"))
+    return out
+
+
 def _position_in_value(source: Source, path: tuple, value: str, line: int, col: int) -> tuple[int, int]:
     """1-based (line, col) in the file of 0-based (``line``, ``col``) inside the string value at ``path``.
 
@@ -609,7 +682,8 @@ def _position_in_value(source: Source, path: tuple, value: str, line: int, col: 
         node = next((v for k, v in node.value if getattr(k, "value", None) == step), None) \
             if isinstance(node, yaml.MappingNode) else None
     lines = source.text.split("\n")
-    text = value.split("\n")[line]
+    value_lines = record_markdown.text_lines(value)
+    text = value_lines[min(line, len(value_lines) - 1)]
     snippet = text[col:col + 16] or text
     guess = None
     if isinstance(node, yaml.ScalarNode) and node.style == "|":

@@ -17,17 +17,18 @@ does not exist fails the strict build with the file and line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import AbstractSet, Callable, Sequence
 
-from litnotes.records.model import KnowledgeBase
 from litnotes.problems import Problem
-from litnotes.site.pages import EXPORTS, chart_html, charts, paper_block, paper_table
-from litnotes.site.fences import code_lines
-from litnotes.site.reports import Report, read_reports
+from litnotes.records.model import KnowledgeBase
 from litnotes.site.escape import page_link, plain, rel
+from litnotes.site.fences import code_lines
+from litnotes.site.pages import EXPORTS, chart_html, charts, paper_block, paper_table
+from litnotes.site.reports import Report, read_reports
 
-__all__ = ["expand", "check_docs", "directive_lines", "DIRECTIVE"]
+__all__ = ["DIRECTIVE", "check_docs", "directive_lines", "expand"]
 
 DIRECTIVE = re.compile(r"^::: *([a-z-]+)(?: +(.*?))? *$")
 
@@ -36,7 +37,7 @@ def directive_lines(markdown: str) -> list[tuple[int, str, str]]:
     """(0-based line index, name, argument) of every directive outside fenced code blocks."""
     lines = markdown.split("\n")
     return [(i, d.group(1), (d.group(2) or "").strip())
-            for i, (line, code) in enumerate(zip(lines, code_lines(lines)))
+            for i, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True))
             if not code and line.startswith(":::") and (d := DIRECTIVE.match(line))]
 
 
@@ -127,7 +128,7 @@ def _papers(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -
     if arg and arg not in kb.categories:
         return "", f"unknown category '{arg}'; known: {', '.join(sorted(kb.categories))}"
     members = [p for p in kb.sorted_papers() if not arg or p.category == arg]
-    return paper_table(members, kb, page, sortable=True), None
+    return paper_table(members, kb, page, sortable=True, show_category=not arg), None
 
 
 def _stats(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -> tuple[str, str | None]:

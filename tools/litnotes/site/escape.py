@@ -10,6 +10,8 @@ Markdown text       :func:`plain` (``text``)         no Markdown or HTML syntax 
 link destination    :func:`link`, :func:`url`        parsed, ``https`` with a host, %-encoded
 HTML attribute      :func:`attr`                     quotes and ``<&>`` escaped
 HTML text           :func:`html_text`                ``<&>`` escaped
+attr_list value     :func:`attr_value`               cannot end the quote or the ``{ }`` block
+Graphviz DOT        :func:`dot_string`               a quoted string nothing inside can end
 code block          :func:`code_block`               a fence longer than any backtick run
 BibTeX text         :func:`bibtex_text`              balanced braces, LaTeX specials escaped
 BibTeX verbatim     :func:`bibtex_verbatim`          no brace, backslash or space at all
@@ -38,10 +40,12 @@ __all__ = [
     "URL_UNSAFE",
     "Markdown",
     "attr",
+    "attr_value",
     "bibtex_latex",
     "bibtex_text",
     "bibtex_verbatim",
     "code_block",
+    "dot_string",
     "front_matter",
     "html_text",
     "link",
@@ -186,6 +190,16 @@ def page_link(label: str, target: str, page: str) -> Markdown:
 def attr(value: object) -> str:
     """A value for a double- or single-quoted HTML (or SVG, XML) attribute."""
     return html.escape(str(value), quote=True)
+
+
+def attr_value(text: str) -> str:
+    """A value for a double-quoted attr_list attribute (``{ data-x="…" }``): it cannot end the quote or the block."""
+    return html.escape(text, quote=True).replace("}", "&#125;").replace("\n", " ")
+
+
+def dot_string(text: str) -> str:
+    """A quoted Graphviz DOT string (an id, a label, a URL): its quote and escapes cannot be ended or started."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ") + '"'
 
 
 def html_text(value: object) -> str:

@@ -9,18 +9,21 @@ records, so every page is rendered from the complete :class:`KnowledgeBase`.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from litnotes.site.charts import bar_chart
+from litnotes.site.graph import clean_svg, lineage_dot, neighbourhood, relative_url
+from litnotes.site.mentions import Mention, collect_mentions, mentions_section
 from litnotes.site.exports import citation, papers_bib, papers_json
 from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
 from litnotes.site.reports import Report, atom_feed
-from litnotes.site.escape import (Markdown, code_block, front_matter, link, markdown_safe,
+from litnotes.site.escape import (Markdown, attr_value, code_block, front_matter, link, markdown_safe,
                                   page_link, plain)
 
 __all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
 
 EXPORTS = ("papers.bib", "papers.json")
+LINEAGE = "lineage.md"
 _NO_CODE = "无官方代码"
 _STATUS = {"to-read": "待读", "reading": "在读", "read": "已读"}
 # Not papers/<id>.md of any record: an id has no '_'.
@@ -55,24 +58,44 @@ def paper_links(p: Paper) -> list[str]:
 
 
 def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortable: bool = False,
-                status: bool = False) -> str:
-    """A table of papers with links relative to ``page``; ``status`` adds the reading-list column."""
-    rows = ["| 论文 | 简称 | 会议/期刊 | 年份 | 分类 | 代码 |", "|---|---|---|---|---|---|"]
-    if status:
-        rows = [rows[0] + " 状态 |", rows[1] + "---|"]
+                status: bool = False, show_category: bool = True) -> str:
+    """A table of papers with links relative to ``page``; ``status`` adds the reading-list column.
+
+    Title, year and category come first so that a phone shows them without
+    scrolling sideways.  A ``sortable`` table is the reader's table: each title
+    link carries the row's filter values as ``data-*`` attributes (attr_list)
+    for ``litnotes.js``, which adds the filters and the sortable headers.
+    ``show_category=False`` leaves out the category column (a category's own page).
+    """
+    head = (["论文", "年份"] + (["分类"] if show_category else []) + ["简称", "会议/期刊", "代码"]
+            + (["状态"] if status else []))
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in papers:
         cat = kb.categories.get(p.category)
         venue = kb.venues.get(p.venue)
-        rows.append(
-            f"| {_link(p.title, paper_path(p.id), page)} | {plain(p.abbr or '')} "
-            f"| {_link(venue.short if venue else p.venue, f'venues/{p.venue}.md', page)} "
-            f"| {_link(str(p.year), f'years/{p.year}.md', page)} "
-            f"| {_link(cat.title if cat else p.category, f'categories/{p.category}.md', page)} "
-            f"| {'有' if p.code else '无'} |" + (f" {_STATUS[p.reading_status]} |" if status else ""))
+        title = _link(p.title, paper_path(p.id), page)
+        if sortable:
+            title += _filter_attrs(p)
+        cells = [title, _link(str(p.year), f"years/{p.year}.md", page)]
+        if show_category:
+            cells.append(_link(cat.title if cat else p.category, f"categories/{p.category}.md", page))
+        cells += [plain(p.abbr or ""), _link(venue.short if venue else p.venue, f"venues/{p.venue}.md", page),
+                  "有" if p.code else "无"]
+        if status:
+            cells.append(_STATUS[p.reading_status])
+        rows.append("| " + " | ".join(cells) + " |")
     table = "\n".join(rows)
     if sortable:
-        return f'<div class="litnotes-sortable" markdown>\n\n{table}\n\n</div>'
+        return f'<div class="litnotes-sortable litnotes-papers" markdown>\n\n{table}\n\n</div>'
     return table
+
+
+def _filter_attrs(p: Paper) -> str:
+    """The row's filter values as an attr_list block; every value is a key or slug, quoted anyway."""
+    attrs = {"data-category": p.category, "data-venue": p.venue, "data-year": str(p.year),
+             "data-tags": " ".join(p.tags), "data-code": "1" if p.code else "0",
+             "data-status": p.reading_status}
+    return "{ " + " ".join(f'{k}="{attr_value(v)}"' for k, v in attrs.items()) + " }"
 
 
 def paper_block(p: Paper, kb: KnowledgeBase, page: str, *, level: int = 3) -> str:
@@ -86,7 +109,8 @@ def paper_block(p: Paper, kb: KnowledgeBase, page: str, *, level: int = 3) -> st
             f"{markdown_safe(p.summary).strip()}\n")
 
 
-def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_base: str | None) -> str:
+def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_base: str | None,
+                mentions: Sequence[Mention] = (), graph: str = "") -> str:
     page = paper_path(p.id)
     cat = kb.categories.get(p.category)
     venue = kb.venues.get(p.venue)
@@ -104,6 +128,8 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     if p.read:
         report = reports.get(p.read)
         rows.append(("阅读于", _link(f"{p.read} 周报", f"reports/{p.read}.md", page) if report else plain(p.read)))
+    if p.reading_status != "read":
+        rows.append(("状态", _link(_STATUS[p.reading_status], _TO_READ, page)))
     out = front + ["", f"# {plain(p.title)}", ""]
     if p.abbr:
         out += [f"**{plain(p.abbr)}** · {_venue_label(p, kb)}", ""]
@@ -115,12 +141,15 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     later = [kb.papers[b] for b in kb.built_on_by.get(p.id, ()) if b in kb.papers]
     if bases or later:
         out += ["## 相关工作", ""]
+        if graph:
+            out += [graph, "", _link("全部论文的脉络", LINEAGE, page), ""]
         if bases:
             out += ["**基于：**", ""] + [f"- {_link(b.label, paper_path(b.id), page)} — {plain(b.title)}"
                                          for b in bases] + [""]
         if later:
             out += ["**后续工作：**", ""] + [f"- {_link(b.label, paper_path(b.id), page)} — {plain(b.title)}"
                                              for b in later] + [""]
+    out += mentions_section(mentions, page)
     # The same entry as in papers.bib (one citation per paper), in a fence nothing inside can close.
     out += ["## BibTeX", "", code_block(citation(p, kb), "bibtex"), ""]
     if edit_base:
@@ -129,8 +158,42 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     return "\n".join(out)
 
 
-def _group_page(title: str, intro: str, papers: Sequence[Paper], kb: KnowledgeBase, page: str) -> str:
-    body = paper_table(papers, kb, page, sortable=True) if papers else "暂无论文。"
+def _graph_box(svg: str) -> str:
+    # data-search-exclude: node labels are not page text for the search index.
+    return f'<div class="litnotes-graph" data-search-exclude>\n{svg}\n</div>'
+
+
+def _lineage_graph(kb: KnowledgeBase, p: Paper, draw: Callable[[str], str], directory_urls: bool) -> str:
+    """The SVG of a paper's neighbourhood in the lineage, or "" when it builds on nothing and nothing on it."""
+    ids = neighbourhood(kb, p.id)
+    if len(ids) < 2:
+        return ""
+    page = paper_path(p.id)
+    dot = lineage_dot(kb, ids, lambda i: relative_url(paper_path(i), page, directory_urls), current=p.id)
+    return _graph_box(clean_svg(draw(dot), f"{p.label} 的脉络：它基于的论文与基于它的论文"))
+
+
+def _lineage_page(kb: KnowledgeBase, draw: Callable[[str], str] | None, directory_urls: bool) -> str:
+    """Every paper and every builds_on relation: a graph grouped by category, and the same as a list."""
+    edges = [(b, p) for p in kb.sorted_papers() for b in p.builds_on if b in kb.papers]
+    out = ["# 论文脉络", "",
+           f"共 {len(kb.papers)} 篇论文、{len(edges)} 条“基于”关系；箭头从较早的工作指向基于它的工作，"
+           "按分类分组，点击节点打开论文页面。", ""]
+    if draw:
+        dot = lineage_dot(kb, kb.papers, lambda i: relative_url(paper_path(i), LINEAGE, directory_urls),
+                          clusters=True)
+        out += [_graph_box(clean_svg(draw(dot), "全部论文的脉络图")), ""]
+    if edges:
+        out += ["## 基于关系", ""]
+        out += [f"- {_link(kb.papers[b].label, paper_path(b), LINEAGE)} → "
+                f"{_link(p.label, paper_path(p.id), LINEAGE)}" for b, p in edges]
+        out.append("")
+    return "\n".join(out)
+
+
+def _group_page(title: str, intro: str, papers: Sequence[Paper], kb: KnowledgeBase, page: str,
+                *, show_category: bool = True) -> str:
+    body = paper_table(papers, kb, page, sortable=True, show_category=show_category) if papers else "暂无论文。"
     return f"# {title}\n\n{intro}共 {len(papers)} 篇论文。\n\n{body}\n"
 
 
@@ -156,17 +219,30 @@ def chart_html(svg: str) -> str:
 
 
 def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base: str | None = None,
-                site_url: str | None = None, site_name: str = "litnotes") -> dict[str, str]:
-    """Every generated page and export, keyed by its path relative to docs/."""
+                site_url: str | None = None, site_name: str = "litnotes",
+                handwritten: Mapping[str, str] | None = None, draw: Callable[[str], str] | None = None,
+                directory_urls: bool = True) -> dict[str, str]:
+    """Every generated page and export, keyed by its path relative to docs/.
+
+    ``handwritten`` is the Markdown of the hand-written pages by docs-relative
+    path: the pages that mention a paper are listed on its page.  ``draw``
+    turns Graphviz DOT into SVG (:class:`litnotes.site.graph.Viz`); without it
+    the lineage is text only.  ``directory_urls`` is MkDocs's
+    ``use_directory_urls``: the graphs' links are addresses of built pages.
+    """
     by_date = {r.date: r for r in reports}
     papers = kb.sorted_papers()
+    mentions = collect_mentions(handwritten or {}, kb)
     pages: dict[str, str] = {}
     for p in papers:
-        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base)
+        graph = _lineage_graph(kb, p, draw, directory_urls) if draw else ""
+        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base, mentions.get(p.id, ()), graph)
+    pages[LINEAGE] = _lineage_page(kb, draw, directory_urls)
 
     pages["papers/index.md"] = (
         f"# 全部论文\n\n共 {len(papers)} 篇论文，{sum(1 for p in papers if p.code)} 篇有官方代码。"
-        "点击表头可按该列排序。" + _reading_list_note(papers) + "\n\n"
+        "可按文字、分类、会议、年份、标签、阅读状态与代码筛选，点击表头（或用键盘）按该列排序。"
+        + _reading_list_note(papers) + "\n\n"
         + paper_table(papers, kb, "papers/index.md", sortable=True,
                       status=any(p.reading_status != "read" for p in papers)) + "\n")
     pages[_TO_READ] = _to_read_page(papers, kb)
@@ -176,7 +252,7 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
         members = [p for p in papers if p.category == key]
         target = f"categories/{key}.md"
         pages[target] = _group_page(plain(cat.title), (plain(cat.description) + "\n\n") if cat.description else "",
-                                    members, kb, target)
+                                    members, kb, target, show_category=False)
         cat_entries.append((cat.title, target, len(members), cat.description))
     by_year_svg, by_cat_svg = charts(kb)
     pages["categories/index.md"] = _index_page("分类", f"按研究方向划分的 {len(kb.categories)} 个分类。\n\n"
