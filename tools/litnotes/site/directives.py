@@ -16,7 +16,6 @@ does not exist fails the strict build with the file and line.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -24,22 +23,11 @@ from pathlib import Path
 from litnotes.problems import Problem
 from litnotes.records.model import KnowledgeBase
 from litnotes.site.escape import page_link, plain, rel
-from litnotes.site.fences import code_lines
+from litnotes.site.fences import DIRECTIVE, directive_lines
 from litnotes.site.pages import EXPORTS, chart_html, charts, paper_block, paper_table
 from litnotes.site.reports import Report, read_reports
 
 __all__ = ["DIRECTIVE", "check_docs", "directive_lines", "expand"]
-
-DIRECTIVE = re.compile(r"^::: *([a-z-]+)(?: +(.*?))? *$")
-
-
-def directive_lines(markdown: str) -> list[tuple[int, str, str]]:
-    """(0-based line index, name, argument) of every directive outside fenced code blocks."""
-    lines = markdown.split("\n")
-    return [(i, d.group(1), (d.group(2) or "").strip())
-            for i, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True))
-            if not code and line.startswith(":::") and (d := DIRECTIVE.match(line))]
-
 
 def expand(markdown: str, page: str, kb: KnowledgeBase, reports: Sequence[Report] = (),
            source: str | None = None, *, offset: int = 0,

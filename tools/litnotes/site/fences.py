@@ -1,4 +1,7 @@
-"""Fenced code blocks of hand-written Markdown: the one scanner that directives and link checks share.
+"""The one scanner of hand-written Markdown: fenced code blocks and the directive lines outside them.
+
+Directives, link checks and mentions all read pages through it, so they agree on
+what is code and what is a directive.
 
 A fence opens with three or more backticks or tildes and closes with a line
 of the same character, at least as long and with nothing else on it, as in
@@ -12,7 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["code_lines"]
+__all__ = ["DIRECTIVE", "code_lines", "directive_lines"]
+
+DIRECTIVE = re.compile(r"^::: *([a-z-]+)(?: +(.*?))? *$")
 
 _OPEN = re.compile(r"^[ \t]*(`{3,}(?!.*`)|~{3,})")
 _CLOSE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*$")
@@ -34,3 +39,11 @@ def code_lines(lines: Sequence[str]) -> list[bool]:
         if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
             fence = None
     return out
+
+
+def directive_lines(markdown: str) -> list[tuple[int, str, str]]:
+    """(0-based line index, name, argument) of every directive outside fenced code blocks."""
+    lines = markdown.split("\n")
+    return [(i, d.group(1), (d.group(2) or "").strip())
+            for i, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True))
+            if not code and line.startswith(":::") and (d := DIRECTIVE.match(line))]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from litnotes.records.model import KnowledgeBase
 from litnotes.site.escape import plain, rel
+from litnotes.site.fences import DIRECTIVE, code_lines
 
 __all__ = ["Mention", "collect_mentions", "mentions_section", "read_pages", "HEADING"]
 
@@ -34,8 +35,6 @@ _KINDS = {"reports": ("周报", 0), "math": ("数学", 1), "code": ("代码实�
 _OTHER = ("页面", 4)
 _HOW = {"block": "论文块", "link": "链接", "builds_on": "基于本文"}
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_PAPER_BLOCK = re.compile(r"^::: *paper +([a-z0-9-]+) *$")
 # Inline links and images [text](target "title"), and reference definitions [x]: target.
 _INLINE_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
 _REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
@@ -69,18 +68,9 @@ def page_title(path: str, markdown: str) -> str:
 
 
 def _prose_lines(markdown: str) -> Iterable[str]:
-    """The lines outside fenced code blocks, with inline code removed."""
-    fence = None
-    for line in markdown.split("\n"):
-        m = _FENCE.match(line)
-        if m:
-            if fence is None:
-                fence = m.group(1)[0] * 3
-            elif line.strip().startswith(fence):
-                fence = None
-            continue
-        if fence is None:
-            yield _INLINE_CODE.sub("", line)
+    """The lines outside fenced code blocks (the site's one scanner), with inline code removed."""
+    lines = markdown.split("\n")
+    return (_INLINE_CODE.sub("", line) for line, code in zip(lines, code_lines(lines), strict=True) if not code)
 
 
 def _linked_paper(target: str, page: str) -> str | None:
@@ -111,8 +101,8 @@ def collect_mentions(pages: Mapping[str, str], kb: KnowledgeBase) -> dict[str, t
     for page, markdown in pages.items():
         title = page_title(page, markdown)
         for line in _prose_lines(markdown):
-            if (m := _PAPER_BLOCK.match(line)):
-                add(m.group(1), Mention(page, title, "block"))
+            if (d := DIRECTIVE.match(line)) and d.group(1) == "paper":
+                add((d.group(2) or "").strip(), Mention(page, title, "block"))
                 continue
             targets = _INLINE_LINK.findall(line)
             if (d := _REF_DEF.match(line)):
