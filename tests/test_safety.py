@@ -114,10 +114,14 @@ def _headings(html: str, level: int) -> list[str]:
     return [re.sub(r"<[^>]+>", "", re.sub(r'<a class="headerlink".*?</a>', "", h)).strip() for h in found]
 
 
-def _sections(paper: Any, kb: Any) -> list[str]:
-    """The second-level headings of a benign record's page with the same fields."""
+def _sections(paper: Any, kb: Any, mentioned: bool = False) -> list[str]:
+    """The second-level headings of a benign record's page with the same fields.
+
+    ``mentioned``: a hand-written page mentions the paper (the builds show each record in a report).
+    """
     related = any(b in kb.papers for b in paper.builds_on) or kb.built_on_by.get(paper.id)
-    return ["笔记"] + (["补充说明"] if paper.notes else []) + (["相关工作"] if related else []) + ["BibTeX"]
+    return ["笔记"] + (["补充说明"] if paper.notes else []) + (["相关工作"] if related else []) \
+        + (["被提及"] if mentioned else []) + ["BibTeX"]
 
 
 def _assert_published_safely(root: Path, key: str) -> None:
@@ -376,7 +380,7 @@ def test_accepted_records_build_strictly_and_inert(tmp_path: Path) -> None:
         built = (site / "papers" / key / "index.html").read_text(encoding="utf-8")
         article = built[built.index("<article"):built.index("</article>")]
         assert len(_headings(article, 1)) == 1, key
-        assert _headings(article, 2) == _sections(kb.papers[key], kb), key
+        assert _headings(article, 2) == _sections(kb.papers[key], kb, mentioned=True), key
     report = (site / "reports" / "2024-01-05" / "index.html").read_text(encoding="utf-8")
     assert len(_headings(report[report.index("<article"):report.index("</article>")], 1)) == 1
     _assert_bib((site / "papers.bib").read_text(encoding="utf-8"), kb)
