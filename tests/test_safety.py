@@ -114,15 +114,14 @@ def _headings(html: str, level: int) -> list[str]:
     return [re.sub(r"<[^>]+>", "", re.sub(r'<a class="headerlink".*?</a>', "", h)).strip() for h in found]
 
 
-def _sections(paper: Any, kb: Any, *, mentioned: bool = False) -> list[str]:
+def _sections(paper: Any, kb: Any, mentioned: bool = False) -> list[str]:
     """The second-level headings of a benign record's page with the same fields.
 
-    ``mentioned``: a hand-written page names the paper (the test site's report has a
-    '::: paper' line for each added record), so the page lists it under 被提及.
+    ``mentioned``: a hand-written page mentions the paper (the builds show each record in a report).
     """
     related = any(b in kb.papers for b in paper.builds_on) or kb.built_on_by.get(paper.id)
-    return (["笔记"] + (["补充说明"] if paper.notes else []) + (["相关工作"] if related else [])
-            + (["被提及"] if mentioned else []) + ["BibTeX"])
+    return ["笔记"] + (["补充说明"] if paper.notes else []) + (["相关工作"] if related else []) \
+        + (["被提及"] if mentioned else []) + ["BibTeX"]
 
 
 def _assert_published_safely(root: Path, key: str) -> None:

@@ -15,7 +15,7 @@ Graphviz DOT        :func:`dot_string`               a quoted string nothing ins
 code block          :func:`code_block`               a fence longer than any backtick run
 BibTeX text         :func:`bibtex_text`              balanced braces, LaTeX specials escaped
 BibTeX verbatim     :func:`bibtex_verbatim`          no brace, backslash or space at all
-record Markdown     :func:`markdown_safe`            the record's Markdown, HTML tags defused
+record Markdown     :func:`markdown_safe`            rendered with check's record rules, inert
 ==================  ===============================  ==========================================
 
 In the spirit of markupsafe: a :class:`Markdown` value is trusted Markdown, any
