@@ -43,6 +43,7 @@ class _Article(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.blocks: list[tuple[str, str]] = []
         self.katex = 0
+        self.graphs = 0  # lineage graphs (drawn when Graphviz from npm is installed)
         self.text: list[str] = []
         self._open: list[tuple[str, bool]] = []
         self._hidden = 0
@@ -58,6 +59,8 @@ class _Article(HTMLParser):
         self._open.append((tag, hidden))
         if tag == "span" and "katex" in classes:
             self.katex += 1
+        if tag == "svg" and "litnotes-graph-svg" in classes:
+            self.graphs += 1
         if self._article and tag in self._BLOCKS and self._block is None:
             self._block = (tag, [])
 
@@ -147,6 +150,11 @@ def test_same_formulas_per_page(sites):
     counts = {p: (mkdocs[p].katex, zensical[p].katex) for p in mkdocs if mkdocs[p].katex or zensical[p].katex}
     assert {p: c for p, c in counts.items() if c[0] != c[1]} == {}
     assert sum(c[0] for c in counts.values()) > 100 and "math/kl/index.html" in counts
+
+
+def test_same_lineage_graphs_per_page(sites):
+    mkdocs, zensical = sites
+    assert {p: zensical[p].graphs for p in mkdocs} == {p: mkdocs[p].graphs for p in mkdocs}
 
 
 @pytest.mark.parametrize("engine", [0, 1], ids=["mkdocs", "zensical"])

@@ -65,7 +65,7 @@ from litnotes.math.katex import (
 from litnotes.problems import Problem, format_problems
 from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
-from litnotes.site.graph import Viz, find_viz
+from litnotes.site.graph import Viz, VizError, find_viz
 from litnotes.site.pages import render_site
 from litnotes.site.reports import read_reports
 
@@ -144,8 +144,7 @@ def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[P
         if not rel.endswith(".md"):
             files[rel] = path.read_bytes()
             continue
-        text = path.read_text(encoding="utf-8-sig")
-        handwritten[rel] = text
+        text = handwritten[rel] = path.read_text(encoding="utf-8-sig")
         if ":::" in text:
             # Directives in the body only, as MkDocs hands it over; the front matter stays for Zensical.
             front = m.group(0) if (m := _FRONT_MATTER.match(text)) else ""
@@ -154,11 +153,9 @@ def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[P
             text = front + body
             problems += found
         files[rel] = text
-    script = find_viz(root)
-    generated = render_site(kb, reports, edit_base=edit_base, site_url=config.get("site_url"),
-                            site_name=config.get("site_name") or "litnotes", handwritten=handwritten,
-                            draw=Viz.shared(script).render if script else None,
-                            directory_urls=config.get("use_directory_urls", True))
+    generated = _render(root, kb, reports, handwritten=handwritten, edit_base=edit_base,
+                        site_url=config.get("site_url"), site_name=config.get("site_name") or "litnotes",
+                        directory_urls=config.get("use_directory_urls", True))
     for rel, content in generated.items():
         if rel in files:  # as under MkDocs: the hand-written file stays, and the build fails
             problems.append(Problem(f"{docs_rel}/{rel}", 0, 0, "this page is generated from the records; "
@@ -166,6 +163,17 @@ def site_files(root: Path, config: dict) -> tuple[dict[str, str | bytes], list[P
             continue
         files[rel] = content
     return files, problems
+
+
+def _render(root: Path, kb: Any, reports: Any, **options: Any) -> dict[str, str]:
+    """render_site with lineage graphs when Graphviz (npm @viz-js/viz) is installed, as the MkDocs plugin does."""
+    script = find_viz(root)
+    if script is not None:
+        try:
+            return render_site(kb, reports, draw=Viz.shared(script).render, **options)
+        except VizError as e:
+            print(f"litnotes: lineage graphs are text only: {e}", file=sys.stderr)
+    return render_site(kb, reports, **options)
 
 
 def _markdown_factory(config_file: Path):
