@@ -225,3 +225,10 @@ def test_any_text_gives_located_findings_and_inert_html(text: str) -> None:
         assert 0 <= finding.line < len(lines) and 0 <= finding.col <= len(lines[finding.line]), finding
         assert "\n" not in finding.message("summary")
     assert active(render(text)) == []
+
+
+@pytest.mark.parametrize("summary", ["# 一级标题\n\n正文", "正文\n\n二级标题\n---\n\n更多", "###### 六级\n\n正文"])
+def test_a_heading_in_record_markdown_adds_no_section_to_the_page(summary):
+    html = markdown_safe(summary)
+    assert re.search(r"<h[1-6]", html) is None
+    assert 'class="litnotes-md-heading"' in html  # still shown, as a bold paragraph
