@@ -42,7 +42,7 @@ class _Active(HTMLParser):
                 self.found.append(f"{tag}[{name}]")
             if name in ("href", "src") and destination_problem(value or "", image=name == "src"):
                 self.found.append(f"{tag}[{name}={value}]")
-            ours = value in ("litnotes-md", "arithmatex") or (value or "").startswith("language-")
+            ours = value in ("litnotes-md", "litnotes-md-heading", "arithmatex") or (value or "").startswith("language-")
             if name == "class" and not ours:
                 self.found.append(f"{tag}[class={value}]")
 
