@@ -66,8 +66,9 @@ BLOCK_KINDS: dict[str, tuple[str, str]] = {
 }
 _PROOF_TITLE = "证明"
 
-# Bumped when the options below change, so stale disk caches are ignored.
-_OPTIONS_VERSION = 1
+# Bumped when the options below (or what :func:`_tag_beside` makes of the output) change,
+# so stale disk caches are ignored.
+_OPTIONS_VERSION = 2
 _RENDER_JS = r"""
 var console = {log: function () {}, warn: function () {}, error: function () {}};
 function litnotesRender(tex, displayMode, macros) {
@@ -121,13 +122,16 @@ class Katex:
         self.renders = 0
 
     def render(self, tex: str, display: bool, macros: Mapping[str, str]) -> str:
-        """Return KaTeX's HTML for ``tex``; raise :class:`KatexError` with KaTeX's message."""
+        """Return KaTeX's HTML for ``tex``; raise :class:`KatexError` with KaTeX's message.
+
+        A display formula's equation number comes after KaTeX's box (:func:`_tag_beside`).
+        """
         self.renders += 1
         # KaTeX stores \gdef definitions in the macros object, so each call gets a fresh one.
         out = json.loads(self._context().call("litnotesRender", tex, display, json.dumps(dict(macros))))
         if "error" in out:
             raise KatexError(out["error"])
-        return out["html"]
+        return _tag_beside(out["html"]) if display else out["html"]
 
     @property
     def started(self) -> bool:
@@ -154,6 +158,31 @@ class Katex:
             self._ctx = ctx
             atexit.register(self.close)
         return self._ctx
+
+
+# KaTeX ends a display formula with its equation number, the last child of .katex-html,
+# then closes .katex-html, .katex and .katex-display.
+_TAG_OPEN = '<span class="katex-tag">'
+_DISPLAY_END = "</span></span></span>"
+
+
+def _tag_beside(html: str) -> str:
+    """Move a display formula's equation number out of KaTeX's box, to sit beside it.
+
+    KaTeX positions the number absolutely over the right end of the formula, so
+    on a phone a formula wider than the screen runs under its number.  Beside
+    it, the formula scrolls in its own box (``math.css``) while the number stays
+    in view.  The MathML keeps the number for screen readers, so the moved copy
+    is hidden from them like the rest of KaTeX's HTML.  Output of another shape
+    is returned unchanged.
+    """
+    start = html.rfind(_TAG_OPEN)
+    if start < 0 or not html.endswith(_DISPLAY_END):
+        return html
+    tag = html[start:-len(_DISPLAY_END)]
+    if tag.count("<span") != tag.count("</span>"):
+        return html  # not the formula's last child after all
+    return f'{html[:start]}{_DISPLAY_END}<span class="katex math-tag" aria-hidden="true">{tag}</span>'
 
 
 _ENGINES: dict[Path, Katex] = {}

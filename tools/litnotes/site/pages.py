@@ -14,12 +14,14 @@ from typing import Iterable, Sequence
 from litnotes.site.charts import bar_chart
 from litnotes.site.exports import bibtex_entry, papers_bib, papers_json
 from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
-from litnotes.site.reports import Report, atom_feed
+from litnotes.site.reports import FEED_PATH, Report, atom_feed
 from litnotes.site.escape import markdown_safe, plain, rel
 
 __all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
 
 EXPORTS = ("papers.bib", "papers.json")
+#: Search weight of a paper's page (``search: boost`` front matter) against other pages' sections.
+PAPER_SEARCH_BOOST = 2
 _NO_CODE = "无官方代码"
 
 
@@ -82,7 +84,8 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     page = paper_path(p.id)
     cat = kb.categories.get(p.category)
     venue = kb.venues.get(p.venue)
-    front = ["---", f"title: {_yaml_str(p.title)}"]
+    # A paper's page ranks above the report sections and code notes that repeat its title or short name.
+    front = ["---", f"title: {_yaml_str(p.title)}", "search:", f"  boost: {PAPER_SEARCH_BOOST}"]
     if p.tags:
         front.append("tags:")
         front += [f"  - {t}" for t in p.tags]
@@ -97,9 +100,11 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     if p.read:
         report = reports.get(p.read)
         rows.append(("阅读于", _link(f"{p.read} 周报", f"reports/{p.read}.md", page) if report else p.read))
-    out = front + ["", f"# {plain(p.title)}", ""]
+    # The short name sits in the heading, so that searching it finds this page by its title.
+    abbr = f' <span class="litnotes-abbr">{plain(p.abbr)}</span>' if p.abbr else ""
+    out = front + ["", f"# {plain(p.title)}{abbr}", ""]
     if p.abbr:
-        out += [f"**{plain(p.abbr)}** · {plain(_venue_label(p, kb))}", ""]
+        out += [plain(_venue_label(p, kb)), ""]
     out += ["| 项目 | 内容 |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
     out += ["## 笔记", "", markdown_safe(p.summary).strip(), ""]
     if p.notes:
@@ -115,9 +120,11 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
             out += ["**后续工作：**", ""] + [f"- {_link(plain(b.label), paper_path(b.id), page)} — {plain(b.title)}"
                                              for b in later] + [""]
     bib = p.bibtex.strip() if p.bibtex else _entry_text(p, kb)
-    out += ["## BibTeX", "", "```bibtex", bib, "```", ""]
+    # The entry and the edit link repeat the page or say nothing about the paper: not searched.
+    out += ["## BibTeX", "", "<div data-search-exclude=\"\" markdown>", "", "```bibtex", bib, "```", "", "</div>", ""]
     if edit_base:
-        out += [f"[:material-file-edit-outline: 编辑此记录（{p.path}）]({edit_base}{p.path})", ""]
+        out += [f"[:material-file-edit-outline: 编辑此记录（{p.path}）]({edit_base}{p.path})",
+                "{: data-search-exclude }", ""]
     return "\n".join(out)
 
 
@@ -153,7 +160,8 @@ def charts(kb: KnowledgeBase) -> tuple[str, str]:
 
 
 def chart_html(svg: str) -> str:
-    return f'<div class="litnotes-chart-box">{svg}</div>'
+    """A chart in its box; its labels are not searched (they would match every query for a category)."""
+    return f'<div class="litnotes-chart-box" data-search-exclude>{svg}</div>'
 
 
 def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base: str | None = None,
@@ -201,7 +209,7 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
 
     pages["tags.md"] = "# 标签\n\n<!-- material/tags -->\n"
     pages["reports/index.md"] = _reports_index(list(reports), kb)
-    pages["reports/feed.xml"] = atom_feed(list(reports), site_url or "", site_name)
+    pages[FEED_PATH] = atom_feed(list(reports), site_url or "", site_name, kb.papers)
     pages["papers.bib"] = papers_bib(kb)
     pages["papers.json"] = papers_json(kb)
     return pages
@@ -210,7 +218,7 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
 def _reports_index(reports: list[Report], kb: KnowledgeBase) -> str:
     page = "reports/index.md"
     out = ["# 周报", "", f"共 {len(reports)} 篇周报，按时间从新到旧排列。"
-           "订阅：[Atom 订阅源](feed.xml)。", ""]
+           f"订阅：[Atom 订阅源]({rel(FEED_PATH, page)})。", ""]
     # Grouped once: scanning every paper for every report grows as papers × reports.
     by_date: dict[str, list[Paper]] = {}
     for p in kb.papers.values():
