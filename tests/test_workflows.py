@@ -39,7 +39,7 @@ def _load(path: Path) -> Any:
 def _triggers(workflow: dict) -> dict:
     # YAML 1.1 reads the bare key `on` as True.
     on = workflow.get("on", workflow.get(True))
-    return {name: None for name in on} if isinstance(on, list) else dict(on)
+    return dict.fromkeys(on) if isinstance(on, list) else dict(on)
 
 
 def _steps(workflow: dict) -> Iterator[tuple[str, dict]]:
@@ -174,7 +174,8 @@ def test_ci_tests_pull_requests_and_deploys_main_to_pages() -> None:
     assert [["make", "ci-deps"]] in runs  # the browser tests' Chromium, before they run
     assert any(words[:2] == ["make", "test"] for commands in runs for words in commands)
     assert test_job["env"]["LITNOTES_CI"] == "1"
-    upload = next(step for step in test_job["steps"] if step.get("uses", "").startswith("actions/upload-pages-artifact@"))
+    upload = next(step for step in test_job["steps"]
+                  if step.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert "refs/heads/main" in upload["if"] and "push" in upload["if"]
     # The artifact is the folder `make test` builds the site into.
     assert f"-d {upload['with']['path']}" in " ".join(_make_targets()["test"])
@@ -234,3 +235,44 @@ def _assert_runs_on_records_and_pages(pattern: str) -> None:
     assert files.search("papers/dist2022.yaml") and files.search("papers/_venues.yaml")
     assert files.search("docs/reports/2024-04-19.md")
     assert not files.search("tools/litnotes/cli.py")
+
+
+# The actions' major versions current when they were last reviewed (2026-12); Dependabot proposes newer ones.
+_CURRENT_MAJORS = {"actions/checkout": 7, "actions/cache": 5, "actions/setup-python": 7, "actions/upload-artifact": 7,
+                   "actions/upload-pages-artifact": 5, "actions/deploy-pages": 5}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_are_not_older_than_their_current_major(path: Path) -> None:
+    for _, step in _steps(_load(path)):
+        if "uses" in step:
+            name, version = step["uses"].split("@v")
+            assert name in _CURRENT_MAJORS, f"{name}: add it to the reviewed list"
+            assert int(version) >= _CURRENT_MAJORS[name], f"{step['uses']}: v{_CURRENT_MAJORS[name]} is current"
+
+
+def test_ci_builds_the_site_with_both_engines() -> None:
+    ci = _load(ROOT / ".github" / "workflows" / "ci.yml")
+    steps = ci["jobs"]["test"]["steps"]
+    runs = [words for step in steps for words in _commands(step.get("run", ""))]
+    assert ["make", "build", "ENGINE=zensical"] in runs
+    # After the Pages upload: the Zensical build replaces site/, which must stay MkDocs' for the deploy.
+    names = [step.get("uses", "").split("@")[0] or step.get("run", "") for step in steps]
+    assert names.index("actions/upload-pages-artifact") < names.index("make build ENGINE=zensical")
+    # make test runs the comparison of the two builds (not deselected as slow).
+    test_recipe = " ; ".join(_make_targets()["test"])
+    assert "-m pytest" in test_recipe and "not slow" not in test_recipe
+    assert (ROOT / "tests" / "test_engines.py").is_file()
+    make = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "BUILD_zensical" in make and "$(BUILD_$(ENGINE))" in " ".join(_make_targets()["build"])
+
+
+def test_dependabot_updates_pip_npm_and_actions() -> None:
+    config = _load(ROOT / ".github" / "dependabot.yml")
+    assert config["version"] == 2
+    assert {u["package-ecosystem"]: u["directory"] for u in config["updates"]} == {
+        "pip": "/", "npm": "/", "github-actions": "/"}
+    # Dependabot's pip support reads requirements files by a .txt (or .in) name: the lock must have one.
+    locks = set(re.findall(r"pip install .*?-c (\S+)", (ROOT / "Makefile").read_text(encoding="utf-8")))
+    assert locks == {"requirements.lock.txt"}
+    assert (ROOT / "requirements.lock.txt").is_file() and (ROOT / "package-lock.json").is_file()

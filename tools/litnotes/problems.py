@@ -1,12 +1,26 @@
-"""A problem found in a user's file, and the formats it is reported in."""
+"""A problem found in a user's file, the formats it is reported in, and what the exit status means.
+
+Every command reports through :func:`format_problems` (records, pages and
+links alike: ``PATH:LINE:COL: LEVEL: MESSAGE``) and exits with one of the
+``EXIT_*`` codes.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
-__all__ = ["Problem", "format_problems", "FORMATS"]
+__all__ = ["EXIT_CLEAN", "EXIT_INCOMPLETE", "EXIT_PROBLEMS", "EXIT_USAGE", "FORMATS", "Problem", "format_problems"]
+
+EXIT_CLEAN = 0
+"""Nothing to report."""
+EXIT_PROBLEMS = 1
+"""At least one problem at level ``error``."""
+EXIT_USAGE = 2
+"""The command line was wrong (argparse's own code) or there is nothing to work on (no records folder)."""
+EXIT_INCOMPLETE = 3
+"""The run stopped before it was done (``litnotes links --max-time``); what it found is reported."""
 
 
 @dataclass(frozen=True, order=True)

@@ -10,18 +10,32 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from litnotes import LitnotesError
 from litnotes.problems import FORMATS, format_problems
 
-__all__ = ["main"]
+__all__ = ["CommandError", "main"]
+
+
+class CommandError(LitnotesError):
+    """A command cannot do what was asked: printed as one line, ``litnotes COMMAND: error: …`` (or ``where``).
+
+    ``code`` is the exit code: 1 when nothing was done, 2 for a usage error.
+    """
+
+    def __init__(self, message: str, code: int = 1, where: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.where = code, where
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from litnotes.site.directives import check_docs
-    from litnotes.records.validate import load_knowledge_base
+    from litnotes.records.validate import load_knowledge_base, record_ids
 
     kb, problems = load_knowledge_base(args.root, args.papers, args.docs)
     if not any(p.rule == "usage" for p in problems):
-        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, _all_ids(args)))
+        # The build's own directive handlers, over the same pages, records and reports.
+        known = record_ids(Path(args.root) / args.papers)
+        problems = sorted(problems + check_docs(Path(args.root), args.docs, kb, known))
     if any(p.rule == "usage" for p in problems):
         print(f"litnotes check: {problems[0].message}", file=sys.stderr)
         return 2
@@ -35,18 +49,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _all_ids(args: argparse.Namespace) -> set[str]:
-    return {p.stem for p in (Path(args.root) / args.papers).glob("*.yaml") if not p.name.startswith("_")}
-
-
 def _cmd_new(args: argparse.Namespace) -> int:
-    from litnotes.records.draft import run_new
+    from litnotes.cli.new import run
 
-    return run_new(args)
+    return run(args)
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from litnotes.site.pages import render_site
+    from litnotes.site.mentions import read_pages
     from litnotes.site.reports import read_reports
     from litnotes.records.validate import load_knowledge_base
 
@@ -57,7 +68,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return 1
     out = Path(args.out)
     # The same reports as the site, so the reports index, the feed and "read in" links match it.
-    pages = render_site(kb, read_reports(Path(args.root) / args.docs))
+    docs = Path(args.root) / args.docs
+    pages = render_site(kb, read_reports(docs), handwritten=read_pages(docs))
     for rel, content in pages.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -83,14 +95,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     check.set_defaults(func=_cmd_check)
 
-    new = sub.add_parser("new", help="scaffold papers/<id>.yaml from flags or a BibTeX entry")
-    from litnotes.records.draft import add_arguments
+    new = sub.add_parser("new", help="add papers/<id>.yaml from an arXiv id, DOI, OpenReview URL, BibTeX or flags")
+    from litnotes.cli.new import add_arguments
     add_arguments(new)
     new.set_defaults(func=_cmd_new)
 
     render = sub.add_parser("render", help="write the generated pages and exports to a folder")
     render.add_argument("--out", required=True, help="output folder (created; files in it are replaced)")
     render.set_defaults(func=_cmd_render)
+
+    report = sub.add_parser("report", help="weekly reports: 'report new [DATE]' starts one from the records")
+    from litnotes.cli.report import add_arguments as add_report_arguments
+    add_report_arguments(report)
 
     links = sub.add_parser("links", help="check external links of the records and docs/")
     try:
@@ -106,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except CommandError as exc:
+        print(f"{exc.where or f'litnotes {args.command}'}: error: {exc}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -3,13 +3,17 @@
 It loads the records, logs their problems (``--strict`` turns them into a
 failed build), adds the rendered pages as in-memory files, expands directives
 in hand-written pages and watches ``papers/`` under ``mkdocs serve`` (with native
-file-system events, :mod:`litnotes.engines.watch`).
+file-system events, :mod:`litnotes.engines.watch`).  Under ``mkdocs serve`` the
+preview never freezes: problems are listed on every page and records that are
+not ready get draft pages (:mod:`litnotes.engines.preview`).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import html as htmllib
 import logging
+import posixpath
+import re
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urljoin
@@ -18,18 +22,28 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
 
+from litnotes.engines.nav import index_sections, section_of
+from litnotes.engines.preview import BuildLog, add_panel, draft_page, lenient, panel_html
+from litnotes.engines.watch import use_native_events
+from litnotes.records.load import parse_yaml, read_source
+from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
+from litnotes.site.graph import Viz, VizError, find_viz
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
-from litnotes.records.validate import load_knowledge_base
-from litnotes.engines.watch import use_native_events
 
 __all__ = ["LitnotesPlugin"]
 
 log = logging.getLogger("mkdocs.plugins.litnotes")
 
-_ASSETS = ("litnotes.css", "litnotes.js", "reader.css")
+_ASSETS = ("litnotes.css", "litnotes.js", "litnotes-preview.css", "reader.css")
+_RECORD_BLOCK = re.compile(r'<div class="litnotes-md">\n.*?\n</div>', re.DOTALL)
+# A relative destination: no scheme, not absolute, not only a fragment.
+_RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/|#)([^"]+)"')
+# A record file name that can be a page while it is still a draft (not yet a valid id, perhaps).
+_DRAFT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class _Config(Config):
@@ -57,6 +71,18 @@ def _edit_base(config, docs: Path, root: Path, branch: str) -> str | None:
 
 
 class LitnotesPlugin(BasePlugin[_Config]):
+    serving = False
+    """True under ``mkdocs serve``: problems go to a panel on every page instead of failing the build."""
+    _last_good: tuple | None = None
+    _build_log: BuildLog | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Defining on_startup also keeps this instance across serve's rebuilds (MkDocs >= 1.4),
+        # so the last good pages survive a rebuild that cannot make new ones.
+        self.serving = command == "serve"
+        self._last_good: tuple | None = None
+        self._build_log: BuildLog | None = None
+
     def on_config(self, config):
         self.root = Path(config.config_file_path).parent
         self.docs = Path(config.docs_dir)
@@ -65,17 +91,36 @@ class LitnotesPlugin(BasePlugin[_Config]):
             bucket = config.extra_css if name.endswith(".css") else config.extra_javascript
             if target not in bucket:
                 bucket.append(target)
+        if self.serving:
+            # A preview that never freezes (litnotes.engines.preview): no strict abort, a problem panel instead.
+            lenient()
+            self._build_log = BuildLog().__enter__()
         return config
 
     def on_files(self, files: Files, config) -> Files:
-        docs_rel = self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root) else str(self.docs)
-        self.kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
+        docs_rel = (self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root)
+                    else str(self.docs))
+        edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
+        try:
+            self.kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
+            self.reports = read_reports(self.docs)
+            # Records with problems of their own: reported here, not again from each report naming them.
+            self.broken = record_ids(self.root / self.config.papers) - self.kb.papers.keys()
+            # Every hand-written page, as written: the paper pages list the pages that mention them.
+            handwritten = {f.src_uri: f.content_string for f in files.documentation_pages()}
+            pages = self._render(handwritten, edit_base=edit_base, site_url=config.site_url,
+                                 site_name=config.site_name, directory_urls=config.use_directory_urls)
+            if self.serving:
+                pages.update(self._drafts(problems, pages))
+                self._last_good = (self.kb, self.reports, self.broken, pages)
+        except Exception as exc:
+            if not self.serving or self._last_good is None:
+                raise
+            log.error(f"litnotes: the pages could not be generated ({type(exc).__name__}: {exc}); "
+                      "the preview shows the last ones that could")
+            (self.kb, self.reports, self.broken, pages), problems = self._last_good, []
         for problem in problems:
             log.warning(problem.text())
-        self.reports = read_reports(self.docs)
-        edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
-        pages = render_site(self.kb, self.reports, edit_base=edit_base, site_url=config.site_url,
-                            site_name=config.site_name)
         self.edit_base = edit_base
         self.sources = {paper_path(p.id): p.path for p in self.kb.papers.values()}
         for path, content in pages.items():
@@ -89,6 +134,29 @@ class LitnotesPlugin(BasePlugin[_Config]):
             files.append(File.generated(config, f"assets/litnotes/{name}", content=data))
         return files
 
+    def _render(self, handwritten: dict[str, str], **options) -> dict[str, str]:
+        """The generated pages, with lineage graphs when Graphviz (npm @viz-js/viz) is installed."""
+        script = find_viz(self.root)
+        if script is None:
+            log.info("litnotes: lineage graphs are text only: @viz-js/viz is not installed (run `make setup`)")
+        else:
+            try:
+                return render_site(self.kb, self.reports, handwritten=handwritten,
+                                   draw=Viz.shared(script).render, **options)
+            except VizError as e:
+                log.warning(f"litnotes: lineage graphs are text only: {e}")
+        return render_site(self.kb, self.reports, handwritten=handwritten, **options)
+
+    def on_nav(self, nav, config, files):
+        self.sections = index_sections(nav.items)
+        return nav
+
+    def on_pre_page(self, page, config, files):
+        # A page outside the nav joins its folder's section: the right tab is active, breadcrumbs lead back.
+        if page.parent is None:
+            page.parent = section_of(page.file.src_uri, self.sections)
+        return page
+
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         source = self.sources.get(page.file.src_uri) if page.file.generated_by else None
         if source and self.edit_base:
@@ -97,18 +165,68 @@ class LitnotesPlugin(BasePlugin[_Config]):
         if ":::" not in markdown or page.file.generated_by:
             return markdown
         docs_rel = Path(config.docs_dir).name
-        text, problems = expand(markdown, page.file.src_uri, self.kb, self.reports,
-                                source=f"{docs_rel}/{page.file.src_uri}")
         # MkDocs hands over the Markdown without its front matter: shift lines back.
-        offset = page.file.content_string.count("\n") - markdown.count("\n")
+        offset = max(page.file.content_string.count("\n") - markdown.count("\n"), 0)
+        text, problems = expand(markdown, page.file.src_uri, self.kb, self.reports,
+                                source=f"{docs_rel}/{page.file.src_uri}", offset=offset, broken_ids=self.broken)
         for problem in problems:
-            log.warning(dataclasses.replace(problem, line=problem.line + max(offset, 0)).text())
+            log.warning(problem.text())
         return text
+
+    def on_page_content(self, html: str, page, config, files) -> str:
+        # Record Markdown reaches the page as a raw HTML block (litnotes.records.markdown), which
+        # MkDocs does not rewrite: point its relative links at the built pages here.
+        if 'class="litnotes-md"' not in html:
+            return html
+        folder = posixpath.dirname(page.file.src_uri)
+
+        def resolve(m: re.Match[str]) -> str:
+            value = htmllib.unescape(m.group(2))
+            path, sep, fragment = value.partition("#")
+            target = posixpath.normpath(posixpath.join(folder, path))
+            found = files.get_file_from_path(target)
+            if found is None:
+                log.warning(f"{Path(config.docs_dir).name}/{page.file.src_uri}: a record's link '{value}' does not "
+                            "reach a page or file of the site; fix it in the record (litnotes check shows where)")
+                return m.group(0)
+            url = get_relative_url(found.url, page.url) + (sep + fragment)
+            return f'{m.group(1)}="{htmllib.escape(url)}"'
+
+        return _RECORD_BLOCK.sub(lambda b: _RELATIVE.sub(resolve, b.group(0)), html)
+
+    def on_post_build(self, config) -> None:
+        if self._build_log is not None:
+            self._build_log.__exit__()
+            add_panel(config.site_dir, panel_html(self._build_log.messages))
+            self._build_log = None
+
+    def on_build_error(self, error) -> None:
+        if self._build_log is not None:
+            self._build_log.__exit__()
+            self._build_log = None
+
+    def _drafts(self, problems: list, pages: dict) -> dict[str, str]:
+        """Preview pages for the records that have problems (a record just written by ``litnotes new``)."""
+        by_path: dict[str, list] = {}
+        for problem in problems:
+            by_path.setdefault(problem.path, []).append(problem)
+        folder = self.config.papers.strip("/")
+        drafts = {}
+        for path, mine in by_path.items():
+            name = path[len(folder) + 1:] if path.startswith(folder + "/") else ""
+            stem = name[:-len(".yaml")]
+            if not name.endswith(".yaml") or not _DRAFT_ID.fullmatch(stem) or paper_path(stem) in pages:
+                continue
+            source = read_source(self.root / path, path, within=self.root)
+            if source.problem and source.problem.rule in ("file-type", "file-outside", "read"):
+                continue  # not a file that could become a record
+            data, _ = parse_yaml(source)
+            drafts[paper_path(stem)] = draft_page(stem, path, source.text, data, mine)
+        return drafts
 
     def on_serve(self, server, config, builder):
         server.watch(str(self.root / self.config.papers))
-        if self.config.watcher == "native":
-            reason = use_native_events(server)
-            if reason:
-                log.info(f"litnotes: mkdocs serve polls for changes: {reason}")
+        reason = use_native_events(server, polling=self.config.watcher == "polling")
+        if reason:
+            log.info(f"litnotes: mkdocs serve polls for changes: {reason}")
         return server

@@ -6,6 +6,8 @@ checking rules (HEAD then GET, retries, redirects, limits) live in
 
 Only ``ok`` and ``redirect`` results are cached (default ``.cache/links.json``,
 seven days): a broken URL is asked again on every run, so a fix shows at once.
+Problems are reported like ``litnotes check``'s (:func:`litnotes.problems.format_problems`):
+``FILE:LINE:COL: error: link URL is broken: ...``, with the same formats and exit codes.
 """
 
 from __future__ import annotations
@@ -17,23 +19,25 @@ import re
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from litnotes.links.http import Checker, Options, Result, is_http_url
+from litnotes.links.http import STATUSES, Checker, Options, Result, is_http_url
+from litnotes.problems import EXIT_INCOMPLETE, FORMATS, Problem, format_problems
 from litnotes.records.load import Source, locate, read_source
 from litnotes.records.model import KnowledgeBase, arxiv_url, doi_url
-from litnotes.problems import FORMATS, Problem
+from litnotes.site.fences import code_lines
 
 __all__ = [
+    "COMMAND_LINE",
     "DEFAULT_CACHE",
     "Place",
     "add_arguments",
     "arxiv_url",
     "doi_url",
-    "format_results",
     "gather_links",
+    "link_problems",
     "links_in_markdown",
     "links_in_records",
     "run_links",
@@ -68,7 +72,6 @@ _LINK = re.compile(
     rf"|(?P<bare>https?://{_URL_CHARS}+)",
     re.IGNORECASE,
 )
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _TRAILING = ".,;:!?*_'"
 
@@ -76,16 +79,9 @@ _TRAILING = ".,;:!?*_'"
 def links_in_markdown(text: str, path: str) -> list[tuple[str, Place]]:
     """External links of a Markdown text: ``[text](url)``, ``<url>`` and bare URLs, outside code."""
     found: list[tuple[str, Place]] = []
-    fence: str | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        opener = _FENCE.match(line)
-        if fence is not None:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
-                    and not line.strip().strip(fence[0]):
-                fence = None
-            continue
-        if opener:
-            fence = opener.group(1)
+    lines = text.splitlines()
+    for number, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True), 1):
+        if code:
             continue
         # Blank out code spans; same length, so columns stay right.
         line = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
@@ -100,7 +96,7 @@ def links_in_markdown(text: str, path: str) -> list[tuple[str, Place]]:
 
 def _trim_bare(url: str) -> str:
     """Drop what prose puts after a URL: punctuation, emphasis, an unbalanced closing parenthesis."""
-    while url and (url[-1] in _TRAILING or url[-1] == ")" and url.count("(") < url.count(")")):
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
         url = url[:-1]
     return url
 
@@ -225,60 +221,34 @@ def _save_cache(path: Path, fresh: dict[str, dict], results: Iterable[Result], n
     return None
 
 
-# --- output --------------------------------------------------------------------------------------
+# --- output ---------------------------------------------------------------------------------------
 
-def _ordered(results: dict[str, Result], places: dict[str, list[Place]]) -> list[Result]:
-    """By first place (records and pages in file order); URLs given as arguments keep their order."""
-    index = {url: i for i, url in enumerate(results)}
-    nowhere = [Place("", 0, 0)]
-    return sorted(results.values(), key=lambda r: ((places.get(r.url) or nowhere)[0], index[r.url]))
+COMMAND_LINE = "<command line>"
+"""The path of a problem about a URL given as an argument; its line is the URL's position among them."""
 
 
-def _text_line(r: Result, where: list[Place]) -> str:
-    line = f"{r.status:<8} {r.url}"
-    if r.detail:
-        line += f" {r.detail}"
-    if where:
-        line += " in " + ", ".join(dict.fromkeys(str(p) for p in where))  # one mention per line
-    return line
+def link_problems(results: dict[str, Result], places: dict[str, list[Place]]) -> list[Problem]:
+    """One problem per place of every URL that is not fine: the shape ``litnotes check`` prints.
 
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _github_lines(r: Result, where: list[Place]) -> list[str]:
-    if r.status == "broken":
-        level, title, message = "error", "broken link", f"{r.url} is broken: {r.detail}"
-    elif r.status == "redirect":
-        level, title = "warning", "moved link"
-        message = f"{r.url} redirects permanently to {r.final}; write the new URL"
-    else:
-        return []
-    message = _escape_data(message)
-    if not where:
-        return [f"::{level} title={title}::{message}"]
-    return [f"::{level} file={_escape_property(p.path)},line={p.line},col={p.col},title={title}::{message}"
-            for p in where]
-
-
-def format_results(results: dict[str, Result], places: dict[str, list[Place]], fmt: str = "text") -> str:
-    """Render results in one of :data:`litnotes.problems.FORMATS`.
-
-    ``text``: one line per URL, ``STATUS URL [detail] in file:line, ...``;
-    ``json``: a list of objects; ``github``: workflow annotations for broken and moved links.
+    ``broken`` is an error; ``redirect`` (moved for good) and ``skipped`` (not
+    checked within ``--max-time``) are warnings.  A URL given on the command
+    line is located at :data:`COMMAND_LINE`, line = its position among the URLs.
     """
-    ordered = _ordered(results, places)
-    if fmt == "json":
-        return json.dumps([{**asdict(r), "places": [asdict(p) for p in places.get(r.url, [])]} for r in ordered],
-                          ensure_ascii=False, indent=2)
-    if fmt == "github":
-        return "\n".join(line for r in ordered for line in _github_lines(r, places.get(r.url, [])))
-    return "\n".join(_text_line(r, places.get(r.url, [])) for r in ordered)
+    problems = []
+    for number, r in enumerate(results.values(), 1):
+        if r.status == "broken":
+            level, rule, message = "error", "broken-link", f"link {r.url} is broken: {r.detail}; correct or remove it"
+        elif r.status == "redirect":
+            level, rule = "warning", "moved-link"
+            message = f"link {r.url} has moved for good to {r.final}; write the new URL"
+        elif r.status == "skipped":
+            level, rule = "warning", "link-not-checked"
+            message = f"link {r.url} was {r.detail}; run again (answers are cached) or allow more --max-time"
+        else:
+            continue
+        where = places.get(r.url) or [Place(COMMAND_LINE, number, 1)]
+        problems += [Problem(p.path, p.line, p.col, message, rule, level) for p in where]
+    return problems
 
 
 class _Progress:
@@ -344,13 +314,18 @@ def _http_url(text: str) -> str:
     return text
 
 
-_EPILOG = """\
-one line per URL: STATUS URL [detail] in FILE:LINE, ...
-  ok        answered 2xx; a temporary redirect (302, 303, 307) is the server's business
-  redirect  moved for good (301, 308): write the URL after the arrow instead
-  broken    4xx; 5xx or 429 after the retries; timeout; DNS failure; connection refused;
-            too many redirects
-exit status: 0 when no URL is broken, 1 when one is, 2 on a usage error"""
+_EPILOG = f"""\
+prints, like litnotes check, one line per place of each URL that is not fine:
+  FILE:LINE:COL: error: link URL is broken: DETAIL; ...
+      4xx; 5xx or 429 after the retries; timeout; DNS failure; connection refused;
+      too many redirects; a malformed redirect or answer
+  FILE:LINE:COL: warning: link URL has moved for good to NEW; ...
+      301, 308: write the new URL (302, 303, 307 are the server's business: fine)
+  FILE:LINE:COL: warning: link URL was not checked: ...
+      --max-time ran out first
+URLs given as arguments are located at {COMMAND_LINE}:N:1 (N = their position).
+exit status: 0 when no URL is broken, 1 when one is, 2 on a usage error,
+{EXIT_INCOMPLETE} when --max-time ended the run before every URL was checked (whatever it found)"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -374,10 +349,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-age", type=_days, default=7.0, metavar="DAYS",
                         help="reuse cached ok/redirect results younger than this (default: 7)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--max-time", type=_positive_float, default=None, metavar="SECONDS",
+                        help="stop after this long: URLs not checked by then are reported as not checked "
+                             f"and the exit status is {EXIT_INCOMPLETE} (default: no limit)")
 
 
 def run_links(args: argparse.Namespace) -> int:
-    """Check the links; exit 1 when any is broken, 2 on a usage error, else 0."""
+    """Check the links; exit 1 when any is broken, 2 on a usage error, 3 when ``--max-time`` cut the run short."""
+    started = time.monotonic()
     root = Path(args.root)
     if args.urls:
         places: dict[str, list[Place]] = {url: [] for url in args.urls}
@@ -397,25 +376,34 @@ def run_links(args: argparse.Namespace) -> int:
     results = {url: _from_cache(url, fresh[url]) for url in places if url in fresh}
     checker = Checker(Options(timeout=args.timeout, retries=args.retries, concurrency=args.concurrency,
                               per_host=args.per_host))
+    limit = getattr(args, "max_time", None)
     progress = _Progress(sys.stderr)
     try:
-        results.update(checker.check_all([url for url in places if url not in results], progress.update))
+        results.update(checker.check_all([url for url in places if url not in results], progress.update,
+                                          None if limit is None else max(0.0, limit - (time.monotonic() - started))))
     finally:
         progress.close()
+    if limit is not None:
+        results = {url: replace(r, detail=f"not checked: --max-time {limit:g} s ran out first")
+                   if r.status == "skipped" else r for url, r in results.items()}
     results = {url: results[url] for url in places}
     if cache_path:
         error = _save_cache(cache_path, fresh, results.values(), now)
         if error:
             print(f"litnotes links: {error}", file=sys.stderr)
 
-    out = format_results(results, places, args.format)
+    out = format_problems(link_problems(results, places), args.format)
     if out or args.format == "json":
         print(out)
-    counts = {status: sum(r.status == status for r in results.values()) for status in ("ok", "redirect", "broken")}
+    counts = {status: sum(r.status == status for r in results.values()) for status in STATUSES}
     if args.format == "text":
         from_cache = sum(r.cached for r in results.values())
         summary = f"{len(results)} link(s): {counts['ok']} ok, {counts['redirect']} redirect, {counts['broken']} broken"
+        if counts["skipped"]:
+            summary += f", {counts['skipped']} not checked (--max-time {limit:g} s ran out)"
         if from_cache:
             summary += f" ({from_cache} from the cache, {args.cache})"
         print(summary, file=sys.stderr)
+    if counts["skipped"]:
+        return EXIT_INCOMPLETE
     return 1 if counts["broken"] else 0

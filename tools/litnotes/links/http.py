@@ -22,17 +22,18 @@ The rules, in the order a URL meets them:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import http.client
 import itertools
+import queue
 import socket
 import ssl
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
@@ -41,7 +42,7 @@ from litnotes import __version__
 
 __all__ = ["STATUSES", "USER_AGENT", "Checker", "Options", "Result", "is_http_url"]
 
-STATUSES = ("ok", "redirect", "broken")
+STATUSES = ("ok", "redirect", "broken", "skipped")
 USER_AGENT = f"litnotes/{__version__} (link checker for a literature-notes site; Python http.client)"
 
 _PERMANENT = {301, 308}
@@ -111,29 +112,74 @@ class Checker:
         self._lock = threading.Lock()
         self._tls = ssl.create_default_context()
         self._stopping = threading.Event()
+        self._active: set[tuple[http.client.HTTPConnection, threading.Event]] = set()
 
-    def check_all(self, urls: Iterable[str],
-                  progress: Callable[[int, int], None] | None = None) -> dict[str, Result]:
-        """Check each distinct URL once; ``progress(done, total)`` is called from this thread."""
+    def check_all(self, urls: Iterable[str], progress: Callable[[int, int], None] | None = None,
+                  time_limit: float | None = None) -> dict[str, Result]:
+        """Check each distinct URL once; ``progress(done, total)`` is called from this thread.
+
+        With ``time_limit`` (seconds), the run stops when it is used up: requests
+        in flight are cut off, nobody waits out a Retry-After, and every URL
+        without an answer by then is ``skipped``.  One URL's failure, whatever
+        its cause, is that URL's ``broken`` result; it never ends the run.
+        """
         unique = list(dict.fromkeys(urls))
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+        todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for url in _interleave_hosts(unique):
+            todo.put(url)
+        answers: queue.SimpleQueue[tuple[str, Result]] = queue.SimpleQueue()
+
+        def work() -> None:
+            while not self._stopping.is_set():
+                try:
+                    url = todo.get_nowait()
+                except queue.Empty:
+                    return
+                answers.put((url, self.check(url)))
+
+        # Daemon threads, not an executor: at the time limit the run returns at once, and a
+        # request still connecting (which no socket shutdown reaches) does not hold up the exit.
+        for i in range(min(max(1, self.options.concurrency), len(unique))):
+            threading.Thread(target=work, name=f"litnotes-links-{i}", daemon=True).start()
         results: dict[str, Result] = {}
         if progress:
             progress(0, len(unique))
-        with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
-            futures = {pool.submit(self.check, url): url for url in _interleave_hosts(unique)}
-            try:
-                for done, future in enumerate(as_completed(futures), 1):
-                    results[futures[future]] = future.result()
-                    if progress:
-                        progress(done, len(unique))
-            except BaseException:  # Ctrl-C: no new requests, and no one sleeps out a Retry-After
-                self._stopping.set()
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-        return {url: results[url] for url in unique}
+        try:
+            while len(results) < len(unique):
+                wait = None if deadline is None else deadline - time.monotonic()
+                if wait is not None and wait <= 0:
+                    break
+                try:
+                    url, result = answers.get(timeout=wait)
+                except queue.Empty:
+                    break
+                results[url] = result
+                if progress:
+                    progress(len(results), len(unique))
+        finally:
+            # Ctrl-C or the time limit: no new requests, and no one sleeps out a Retry-After.
+            if len(results) < len(unique):
+                self.stop()
+        skipped = Result("", "skipped", f"not checked: the run used up its time limit ({time_limit or 0:g} s)")
+        return {url: results.get(url) or replace(skipped, url=url) for url in unique}
+
+    def stop(self) -> None:
+        """End the run: cut off the requests in flight and start no new ones."""
+        self._stopping.set()
+        with self._lock:
+            active = list(self._active)
+        for conn, expired in active:
+            _cut_off(conn, expired)
 
     def check(self, url: str) -> Result:
-        """Follow ``url`` to an answer and classify it."""
+        """Follow ``url`` to an answer and classify it; any failure is a ``broken`` result, never an exception."""
+        try:
+            return self._follow(url)
+        except Exception as exc:  # one URL's surprise must not end the run
+            return Result(url, "broken", f"could not be checked ({type(exc).__name__}: {exc})")
+
+    def _follow(self, url: str) -> Result:
         if not is_http_url(url):
             return Result(url, "broken", "not an http(s) URL")
         attempts = [0]
@@ -148,11 +194,16 @@ class Checker:
             code = answer.code
             location = answer.headers.get("Location")
             if code in _REDIRECTS and location:
-                target = urljoin(current, location.strip())
+                try:
+                    target = urljoin(current, location.strip())
+                    urlsplit(target).port  # noqa: B018 - raises for a port out of range
+                except ValueError as exc:
+                    return Result(url, "broken", f"redirects to a malformed URL {_shown(location)} ({exc})",
+                                  code=code, attempts=attempts[0])
                 if urlsplit(current).hostname in _RESOLVERS:
                     return Result(url, "ok", f"resolves to {target}", code=code, attempts=attempts[0])
                 if not is_http_url(target):
-                    return Result(url, "broken", f"redirects to unsupported URL {target}", code=code,
+                    return Result(url, "broken", f"redirects to unsupported URL {_shown(target)}", code=code,
                                   attempts=attempts[0])
                 if code in _PERMANENT and permanent_so_far:
                     moved_to = target
@@ -230,16 +281,23 @@ class Checker:
             if pause > 0 and self._stopping.wait(pause):
                 raise _Failure("cancelled")
             conn: http.client.HTTPConnection
-            if parts.scheme == "https":
-                conn = http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=self.options.timeout,
-                                                   context=self._tls)
-            else:
-                conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.options.timeout)
+            try:  # the host is checked here (a space or control character in it)
+                if parts.scheme == "https":
+                    conn = http.client.HTTPSConnection(parts.hostname or "", parts.port,
+                                                       timeout=self.options.timeout, context=self._tls)
+                else:
+                    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.options.timeout)
+            except (http.client.HTTPException, ValueError) as exc:
+                raise _Failure(_describe(exc)) from exc
             expired = threading.Event()
             timer = threading.Timer(self.options.timeout, _cut_off, (conn, expired))
             timer.daemon = True
             timer.start()
+            with self._lock:
+                self._active.add((conn, expired))
             try:
+                if self._stopping.is_set():
+                    raise _Failure("cancelled")
                 conn.request(method, path, headers={
                     "User-Agent": self.options.user_agent,
                     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
@@ -257,6 +315,8 @@ class Checker:
                 raise _Failure(_describe(exc)) from exc
             finally:
                 timer.cancel()
+                with self._lock:
+                    self._active.discard((conn, expired))
                 conn.close()
 
 
@@ -265,10 +325,8 @@ def _cut_off(conn: http.client.HTTPConnection, expired: threading.Event) -> None
     expired.set()
     sock = conn.sock
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _describe(exc: BaseException) -> str:
@@ -287,6 +345,8 @@ def _describe(exc: BaseException) -> str:
         return "connection closed without a response"
     if isinstance(exc, ConnectionResetError):
         return "connection reset"
+    if isinstance(exc, http.client.InvalidURL):
+        return f"invalid URL ({exc})"
     if isinstance(exc, http.client.HTTPException):
         return f"invalid HTTP response ({type(exc).__name__})"
     if isinstance(exc, UnicodeError):
@@ -294,6 +354,12 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {exc}"
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """A header value quoted for a message: control characters escaped, long values cut."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return repr(text)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -326,10 +392,8 @@ def _request_url(url: str) -> str:
     """The URL as sent: no fragment, host in IDNA, path and query percent-encoded where they are not ASCII."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    try:
+    with contextlib.suppress(UnicodeError):  # left as it is: sending it then fails with "invalid host name"
         host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     if ":" in host:
         host = f"[{host}]"
     netloc = host + (f":{parts.port}" if parts.port else "")

@@ -1,4 +1,5 @@
-"""`litnotes new`: scaffold ``papers/<id>.yaml`` from flags or from a BibTeX entry.
+"""Drafting a record for `litnotes new`: from a BibTeX entry, from flags, or (with
+:mod:`litnotes.records.sources`) from an identifier.  Pure: the command line is :mod:`litnotes.cli.new`.
 
 The record it writes starts with the schema comment, keeps the original
 BibTeX, and leaves ``summary: ""`` for the author to fill in; ``litnotes
@@ -8,37 +9,44 @@ BibTeX from official repositories is messy: ``@inproceedings`` with
 ``journal=``, all authors in one string, arXiv-only entries for conference
 papers, titles of an earlier version.  Whatever cannot be mapped with
 confidence is left as a placeholder and reported on stderr, never guessed
-silently.  Flags always win over the BibTeX entry.
+silently.  Flags always win over the BibTeX entry.  The text is checked with
+the same validator as ``litnotes check`` before it is written
+(:func:`render_valid`): a value the validator rejects becomes a placeholder
+with a note, never an invalid value.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import re
 import secrets
-import sys
 import textwrap
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from litnotes import LitnotesError
-from litnotes.records.load import Source, parse_yaml, read_source
 from litnotes.problems import Problem
+from litnotes.records.load import Source, parse_yaml
 
 __all__ = [
+    "FIELDS",
     "SCHEMA_COMMENT",
     "Draft",
-    "NewError",
-    "add_arguments",
+    "DraftError",
+    "derive_id",
     "draft_from_bibtex",
+    "expected_data",
+    "match_venue",
     "render_record",
-    "run_new",
+    "render_valid",
+    "replace_file",
+    "title_abbr",
+    "update_record",
     "write_new_file",
 ]
 
@@ -51,12 +59,15 @@ _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _JR = re.compile(r"^(jr|sr|i{1,3}|iv|v)\.?$", re.IGNORECASE)
 
 
-class NewError(LitnotesError):
-    """A reason `litnotes new` cannot write the record; ``code`` is the exit code (1, or 2 for usage)."""
+class DraftError(LitnotesError):
+    """The input cannot become a record at all (no BibTeX entry, several); ``line`` locates it when known.
 
-    def __init__(self, message: str, code: int = 1, line: int | None = None) -> None:
+    ``field`` names the field when the value the user gave for it explicitly would not pass ``check``.
+    """
+
+    def __init__(self, message: str, line: int | None = None, field: str | None = None) -> None:
         super().__init__(message)
-        self.code, self.line = code, line
+        self.line, self.field = line, field
 
 
 @dataclass
@@ -75,6 +86,10 @@ class Draft:
     code: str | None = None
     bibtex: str | None = None
     warnings: list[tuple[int | None, str]] = field(default_factory=list)
+    # The source's name of a venue that papers/_venues.yaml does not know: shown in the TODO.
+    venue_todo: str | None = None
+    # What a preprint's source says about publication (arXiv journal_ref, comment).
+    notes_for_venue: list[str] = field(default_factory=list)
 
     def warn(self, message: str, line: int | None = None) -> None:
         self.warnings.append((line, message))
@@ -82,17 +97,76 @@ class Draft:
 
 # --- BibTeX ------------------------------------------------------------------------------------------
 
-def _parse_entries(text: str) -> tuple[list[Any], list[Any]]:
+def _parse_entries(text: str) -> tuple[list[Any], list[Any], list[Any]]:
     import bibtexparser
 
     # bibtexparser logs its own parse failures; this command reports them itself, once.
     quiet = logging.getLogger("bibtexparser")
     level, quiet.level = quiet.level, logging.CRITICAL
     try:
-        library = bibtexparser.parse_string(text)
+        # No middlewares: values stay as written ('"a" # b'), so that concatenation and
+        # @string macros are resolved here, or reported, instead of kept as literal text.
+        library = bibtexparser.parse_string(text, parse_stack=[])
     finally:
         quiet.level = level
-    return library.entries, library.failed_blocks
+    return library.entries, library.failed_blocks, library.strings
+
+
+_MONTHS = {m[:3].lower(): m for m in ("January", "February", "March", "April", "May", "June", "July", "August",
+                                      "September", "October", "November", "December")}
+
+
+def _resolve(raw: str, macros: dict[str, str]) -> str:
+    """A BibTeX value as written (``{..}``, ``"..."``, a number, a macro, joined by ``#``) as its text.
+
+    Raises ValueError naming an undefined macro or a value that cannot be read.
+    """
+    parts, i, raw = [], 0, raw.strip()
+    while i < len(raw):
+        c = raw[i]
+        if c in "{\"":
+            close, depth, j = ("}" if c == "{" else '"'), 0, i
+            while j < len(raw):
+                ch = raw[j]
+                if ch == "{":
+                    depth += 1
+                elif ch == "}":
+                    depth -= 1
+                if (c == "{" and depth == 0) or (c == '"' and j > i and ch == '"' and depth == 0):
+                    break
+                j += 1
+            if j >= len(raw):
+                raise ValueError(f"unbalanced {close!r}")
+            parts.append(raw[i + 1:j])
+            i = j + 1
+        else:
+            m = re.match(r"[^\s#{}\"]+", raw[i:])
+            if m is None:
+                raise ValueError(f"cannot read {raw[i:]!r}")
+            word = m.group(0)
+            if word.isdigit():
+                parts.append(word)
+            elif word.lower() in macros:
+                parts.append(macros[word.lower()])
+            elif word.lower() in _MONTHS:
+                parts.append(_MONTHS[word.lower()])
+            else:
+                raise ValueError(f"@string macro '{word}' is not defined in the input; define it with "
+                                 f"@string{{{word} = \"...\"}} or write the text")
+            i += len(word)
+        rest = raw[i:].lstrip()
+        if not rest:
+            break
+        if not rest.startswith("#"):
+            raise ValueError(f"expected '#' between the parts of the value, got {rest[:10]!r}")
+        i = len(raw) - len(rest) + 1
+        while i < len(raw) and raw[i].isspace():
+            i += 1
+    return "".join(parts)
+
+
+# Control characters other than tab and line breaks: not text, and not allowed in a record.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _latex(text: str) -> str:
@@ -100,7 +174,7 @@ def _latex(text: str) -> str:
 
     try:
         plain = LatexNodes2Text(strict_latex_spaces=True).latex_to_text(text)
-    except Exception:  # noqa: BLE001 - pylatexenc gives up on odd input; the braces-stripped text still helps
+    except Exception:
         plain = text.replace("{", "").replace("}", "")
     return " ".join(plain.split())
 
@@ -111,29 +185,50 @@ def draft_from_bibtex(text: str, venues: dict[str, Any]) -> Draft:
     Raises :class:`NewError` when ``text`` holds no entry or more than one.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    entries, failed = _parse_entries(text)
+    control = [(text.count("\n", 0, m.start()) + 1, m.group(0)) for m in _CONTROL_CHARS.finditer(text)]
+    text = _CONTROL_CHARS.sub("", text)
+    entries, failed, strings = _parse_entries(text)
     if not entries:
         if failed:
             block = failed[0]
             reason = getattr(block.error, "abort_reason", "") or str(block.error) or "unbalanced braces or quotes"
             reason = " ".join(reason.split()).rstrip(".")
-            raise NewError(f"the BibTeX entry could not be parsed: {reason}; check its braces, "
+            raise DraftError(f"the BibTeX entry could not be parsed: {reason}; check its braces, "
                            "quotes and commas", line=block.start_line + 1)
-        raise NewError("no BibTeX entry found (an entry starts with '@', e.g. '@inproceedings{key,')")
+        raise DraftError("no BibTeX entry found (an entry starts with '@', e.g. '@inproceedings{key,')")
     if len(entries) > 1:
         keys = ", ".join(e.key for e in entries)
-        raise NewError(f"the BibTeX input holds {len(entries)} entries ({keys}); pass one entry at a time")
+        raise DraftError(f"the BibTeX input holds {len(entries)} entries ({keys}); pass one entry at a time")
     entry = entries[0]
     raw = textwrap.dedent(entry.raw).strip().split("\n")
     draft = Draft(bibtex="\n".join(line.rstrip() for line in raw) + "\n")
     for block in failed:
         draft.warn("this part of the BibTeX input could not be parsed and was left out", block.start_line + 1)
+    for line_no, char in control[:1]:
+        draft.warn(f"the input contains the control character U+{ord(char):04X} ({len(control)} in all); "
+                   "removed", line_no)
 
+    macros: dict[str, str] = {}
+    for string in strings:
+        try:
+            macros[string.key.lower()] = _resolve(string.value, macros)
+        except ValueError as exc:
+            draft.warn(f"@string {string.key} could not be read ({exc}); left out", string.start_line + 1)
     fields = {k.lower(): f for k, f in entry.fields_dict.items()}
+    values: dict[str, str] = {}
+    for name, f in fields.items():
+        if not isinstance(f.value, str):
+            continue
+        try:
+            values[name] = _resolve(f.value, macros)
+        except ValueError as exc:
+            draft.warn(f"field '{name}' could not be read: {exc}; left out", f.start_line + 1)
+            if name in ("booktitle", "journal"):
+                draft.venue_todo = " ".join(f.value.split())
 
     def value(name: str) -> str | None:
-        f = fields.get(name)
-        return f.value if f is not None and isinstance(f.value, str) and f.value.strip() else None
+        text = values.get(name)
+        return text if text is not None and text.strip() else None
 
     def line(name: str) -> int:
         f = fields.get(name)
@@ -153,11 +248,12 @@ def draft_from_bibtex(text: str, venues: dict[str, Any]) -> Draft:
         draft.warn("the entry has no author field; fill in 'authors'", entry.start_line + 1)
 
     year = value("year")
-    if year and (m := re.search(r"\b(1[89]\d\d|2\d\d\d)\b", year)):
+    # The whole value must be a year: one picked out of prose ('accepted 2021, published 2022') is a guess.
+    if year and (m := re.fullmatch(r"\s*(1[89]\d\d|2\d\d\d)\s*", year)):
         draft.year = int(m.group(1))
     else:
-        draft.warn(f"no usable year ({year!r}); fill in 'year'" if year else "the entry has no year; fill in 'year'",
-                   line("year"))
+        draft.warn(f"year '{' '.join(year.split())}' is not a year such as 2022; fill in 'year'" if year
+                   else "the entry has no year; fill in 'year'", line("year"))
 
     _arxiv(draft, fields, value, line)
     if (doi := value("doi")) is not None:
@@ -167,7 +263,7 @@ def draft_from_bibtex(text: str, venues: dict[str, Any]) -> Draft:
         else:
             draft.warn(f"doi '{doi}' is not a DOI (10.NNNN/...); left out", line("doi"))
     if (url := value("url")) is not None and not _ARXIV_URL.search(url):
-        if url.startswith("https://"):
+        if url.strip().startswith("https://"):
             draft.url = url.strip()
         else:
             draft.warn(f"url '{url}' is not an https:// address; left out (add the https:// page yourself)",
@@ -202,6 +298,10 @@ def _authors(raw: str, draft: Draft, line: int) -> list[str]:
         except ValueError:
             draft.warn(f"could not read the author name '{' '.join(name.split())}'; kept as written", line)
             out.append(_latex(name))
+    if any(not name for name in out):
+        draft.warn(f"{out.count('')} author name(s) read as empty text (e.g. from '{{\\relax}}'); left out — "
+                   "check the author list", line)
+        out = [name for name in out if name]
     if len(out) == 1 and len(out[0].split()) >= 5:
         draft.warn(f"one author with {len(out[0].split())} words ('{out[0]}'); if these are several people, "
                    "separate them with 'and'", line)
@@ -263,14 +363,14 @@ def _norm(text: str) -> str:
 
 
 def _venue(draft: Draft, kind: str, value: Any, line: Any, venues: dict[str, Any]) -> None:
-    from litnotes.records.validate import venue_names
-
     booktitle, journal = value("booktitle"), value("journal")
     source_field = "booktitle" if booktitle else "journal" if journal else None
     if kind == "inproceedings" and not booktitle and journal:
         draft.warn(f"@inproceedings entry with journal= instead of booktitle=; read '{_latex(journal)}' as the "
                    "venue", line("journal"))
     text = booktitle or journal or value("publisher") or value("howpublished")
+    if not text and draft.venue_todo:  # the venue field is there but could not be read: already reported
+        return
     if not text:
         if draft.arxiv:
             draft.venue = "arxiv" if "arxiv" in venues else None
@@ -279,21 +379,15 @@ def _venue(draft: Draft, kind: str, value: Any, line: Any, venues: dict[str, Any
             draft.warn(f"@{kind} entry names no venue (no booktitle or journal); fill in 'venue'")
         return
     shown = _latex(text)
-    names = {_norm(spelling): key for spelling, key in venue_names(venues).items()}
+    key, hits = match_venue(shown, venues)
     target = _norm(shown)
-    key = names.get(target)
+    if key is None and hits:
+        draft.warn(f"{source_field} '{shown}' mentions several venues ({', '.join(hits)}); "
+                   "fill in 'venue' yourself", line(source_field or "booktitle"))
+        draft.venue_todo = shown
+        return
     if key is None:
-        hits: dict[str, int] = {}
-        for spelling, candidate in names.items():
-            if re.search(rf"(?<![\w]){re.escape(spelling)}(?![\w])", target):
-                hits[candidate] = max(hits.get(candidate, 0), len(spelling))
-        if len(hits) == 1:
-            key = next(iter(hits))
-        elif hits:
-            draft.warn(f"{source_field} '{shown}' mentions several venues ({', '.join(sorted(hits))}); "
-                       "fill in 'venue' yourself", line(source_field or "booktitle"))
-            return
-    if key is None:
+        draft.venue_todo = shown
         draft.warn(f"{source_field or 'venue'} '{shown}' is not a known venue; fill in 'venue' with a key of "
                    "papers/_venues.yaml, or add the venue (or this spelling as an alias) there",
                    line(source_field or "booktitle"))
@@ -305,6 +399,24 @@ def _venue(draft: Draft, kind: str, value: Any, line: Any, venues: dict[str, Any
         _preprint_warning(draft, line(source_field or "journal"))
 
 
+def match_venue(text: str, venues: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The key of ``papers/_venues.yaml`` that ``text`` names (a spelling, or one spelling inside it).
+
+    Returns ``(key, [])``, ``(None, [several keys])`` when it mentions more than one, or ``(None, [])``.
+    """
+    from litnotes.records.validate import venue_names
+
+    names = {_norm(spelling): key for spelling, key in venue_names(venues).items()}
+    target = _norm(text)
+    if target in names:
+        return names[target], []
+    hits = {candidate for spelling, candidate in names.items()
+            if re.search(rf"(?<![\w]){re.escape(spelling)}(?![\w])", target)}
+    if len(hits) == 1:
+        return hits.pop(), []
+    return None, sorted(hits)
+
+
 def _preprint_warning(draft: Draft, line: int | None) -> None:
     draft.warn("the entry is an arXiv preprint; if the paper appeared at a conference or in a journal, pass "
                "--venue and --year of the published version and check the title and authors against it "
@@ -313,13 +425,25 @@ def _preprint_warning(draft: Draft, line: int | None) -> None:
 
 # --- names and ids -----------------------------------------------------------------------------------
 
+_TITLE_ABBR = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:[-+][A-Za-z0-9]+)*)\s*:\s+\S")
+
+
+def title_abbr(title: str) -> str | None:
+    """The method's short name when the title starts with one: 'DIST: …' -> 'DIST' ('Distilling: …' has none)."""
+    m = _TITLE_ABBR.match(title)
+    if m is None:
+        return None
+    word = m.group(1)
+    return word if 2 <= len(word) <= 24 and sum(c.isupper() for c in word) >= 2 else None
+
+
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 def derive_id(draft: Draft) -> str:
-    """The abbreviation, else the first author's family name, lowercased, followed by the year."""
+    """The README's convention: the method's short name and the year, else the first author's family name."""
     base = _slug(draft.abbr or "")
     if not base and draft.authors:
         base = _slug(_family_name(draft.authors[0]))
@@ -343,6 +467,9 @@ def _normal_author(name: str) -> str:
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 # What a literal block (|) cannot keep as it is.
 _BLOCK_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]|[ \t]\n|[ \t]$|^\\s")
+# The fields `new` fills, in the order a record lists them.
+FIELDS = ("title", "abbr", "authors", "venue", "year", "category", "arxiv", "doi", "url", "code")
+_TODO = "  # TODO"
 
 
 def _q(text: str) -> str:
@@ -354,29 +481,40 @@ def _url(text: str) -> str:
     return text if re.fullmatch(r"https://[^\s'\"#,\[\]{}`|>&*!%@]+", text) and not text.endswith(":") else _q(text)
 
 
+def _field_lines(name: str, draft: Draft, categories: dict[str, Any] | None) -> list[str]:
+    """The lines of one field; a placeholder marked TODO where a required field has no value."""
+    value = getattr(draft, name)
+    if name == "title":
+        return [f"title: {_q(value)}" if value else f'title: ""{_TODO}: the exact title as published']
+    if name == "authors":
+        if value:
+            return ["authors:"] + [f"  - {_q(a)}" for a in value]
+        return [f"authors: []{_TODO}: all authors in the paper's order, e.g. [First Last, First Last]"]
+    if name == "venue":
+        if value:
+            return [f"venue: {value}"]
+        if draft.venue_todo:
+            # A comment ends at a line break: the raw name keeps printable characters only.
+            raw = "".join(c for c in " ".join(draft.venue_todo.split()) if c.isprintable())
+            return [(f'venue: ""{_TODO}: "{raw}" is not in papers/_venues.yaml; use a key of it, or add this '
+                     "spelling to that venue's aliases")]
+        return [f'venue: ""{_TODO}: a key of papers/_venues.yaml']
+    if name == "year":
+        return [f"year: {value}" if value else f"year: null{_TODO}: the year of publication"]
+    if name == "category":
+        known = ", ".join(sorted(categories or {}))
+        return [f"category: {value}" if value else f'category: ""{_TODO}: one of: {known}' if known
+                else f'category: ""{_TODO}: a key of papers/_categories.yaml']
+    if not value:
+        return []
+    return [f"{name}: {_url(value) if name in ('url', 'code') else _q(value)}"]
+
+
 def render_record(draft: Draft, categories: dict[str, Any] | None = None) -> str:
     """The YAML text of the record: schema comment, fields in the usual order, placeholders marked TODO."""
-    known = ", ".join(sorted(categories or {}))
     out = [SCHEMA_COMMENT]
-    out.append(f"title: {_q(draft.title)}" if draft.title else 'title: ""  # TODO: the exact title as published')
-    if draft.abbr:
-        out.append(f"abbr: {_q(draft.abbr)}")
-    if draft.authors:
-        out += ["authors:"] + [f"  - {_q(a)}" for a in draft.authors]
-    else:
-        out.append("authors: []  # TODO: all authors in the paper's order, e.g. [First Last, First Last]")
-    out.append(f"venue: {draft.venue}" if draft.venue else 'venue: ""  # TODO: a key of papers/_venues.yaml')
-    out.append(f"year: {draft.year}" if draft.year else "year: null  # TODO: the year of publication")
-    out.append(f"category: {draft.category}" if draft.category else
-               f'category: ""  # TODO: one of: {known}' if known else 'category: ""  # TODO: a key of papers/_categories.yaml')
-    if draft.arxiv:
-        out.append(f"arxiv: {_q(draft.arxiv)}")
-    if draft.doi:
-        out.append(f"doi: {_q(draft.doi)}")
-    if draft.url:
-        out.append(f"url: {_url(draft.url)}")
-    if draft.code:
-        out.append(f"code: {_url(draft.code)}")
+    for name in FIELDS:
+        out += _field_lines(name, draft, categories)
     out.append(SUMMARY_TODO)
     if draft.bibtex and (_BLOCK_UNSAFE.search(draft.bibtex.rstrip("\n")) or not draft.bibtex.endswith("\n")):
         out.append(f"bibtex: {_q(draft.bibtex)}")
@@ -386,7 +524,7 @@ def render_record(draft: Draft, categories: dict[str, Any] | None = None) -> str
     return "\n".join(out) + "\n"
 
 
-def _expected(draft: Draft) -> dict[str, Any]:
+def expected_data(draft: Draft) -> dict[str, Any]:
     """What :func:`render_record`'s text must read back as."""
     want: dict[str, Any] = {"title": draft.title or "", "authors": list(draft.authors), "venue": draft.venue or "",
                             "year": draft.year, "category": draft.category or "", "summary": ""}
@@ -395,6 +533,77 @@ def _expected(draft: Draft) -> dict[str, Any]:
             want[name] = getattr(draft, name)
     return want
 
+
+def render_valid(draft: Draft, categories: dict[str, Any] | None, validate: Callable[[str], list[Problem]],
+                 explicit: frozenset[str] = frozenset()) -> tuple[str, list[Problem]]:
+    """The record's text, checked by ``validate`` (the checker's rules); what it rejects becomes a placeholder.
+
+    Returns the text and the problems left, which are all on placeholder lines (TODOs the author fills in).
+    A mapped value the checker rejects is taken out of ``draft`` with a warning, never written; one of the
+    ``explicit`` fields (the user typed it) raises :class:`DraftError` instead, so it is not silently lost.
+    """
+    for _ in range(len(FIELDS) + 8):
+        text = render_record(draft, categories)
+        data, problem = parse_yaml(Source("record", text))
+        if problem or data != expected_data(draft):  # pragma: no cover - a bug here must not write a broken record
+            raise DraftError(f"internal error: the drafted record does not read back as written ({problem or data})")
+        problems = validate(text)
+        lines = text.split("\n")
+        wrong = [p for p in problems if 0 < p.line <= len(lines) and _TODO not in lines[p.line - 1]]
+        if not wrong:
+            return text, problems
+        for p in wrong[:1]:  # one at a time: taking a value out moves the lines after it
+            name = _field_of(lines, p.line - 1)
+            if name in explicit:
+                raise DraftError(f"--{name.rstrip('s') if name == 'authors' else name} gives a value litnotes check "
+                                 f"would reject: {p.message}", field=name)
+            if not _drop(draft, lines, p):
+                raise DraftError(f"internal error: the drafted record has a problem that is not a field's value "
+                                 f"({p.text()})")
+    raise DraftError("internal error: the drafted record could not be made valid")  # pragma: no cover
+
+
+def _key_line(lines: list[str], index: int) -> int | None:
+    return next((i for i in range(index, -1, -1) if re.match(r"[a-z_]+:", lines[i])), None)
+
+
+def _field_of(lines: list[str], index: int) -> str | None:
+    key_line = _key_line(lines, index)
+    return None if key_line is None else lines[key_line].split(":", 1)[0]
+
+
+def _drop(draft: Draft, lines: list[str], problem: Problem) -> bool:
+    """Take the value that ``problem`` is about out of ``draft``; False when it names no field."""
+    index = problem.line - 1
+    key_line = _key_line(lines, index)
+    if key_line is None:
+        return False
+    name = lines[key_line].split(":", 1)[0]
+    message = problem.message.rstrip(".")
+    if name == "authors" and index > key_line:
+        position = index - key_line - 1
+        if 0 <= position < len(draft.authors):
+            removed = draft.authors.pop(position)
+            draft.warn(f"author {position + 1} ('{removed}') is not a usable name ({message}); left out — "
+                       "check the author list")
+            return True
+        return False
+    if name not in FIELDS and name != "bibtex":
+        return False
+    value = getattr(draft, name)
+    if name == "authors":
+        draft.authors = []
+    elif name == "venue":
+        draft.venue_todo, draft.venue = draft.venue_todo or value, None
+    else:
+        setattr(draft, name, None)
+    kept = "left as a TODO" if name in ("title", "authors", "venue", "year", "category") else "left out"
+    shown = " ".join(str(value).split()) if not isinstance(value, list) else ", ".join(value)
+    draft.warn(f"{name} {shown[:80]!r} would not pass litnotes check ({message}); {kept}")
+    return True
+
+
+# --- writing ------------------------------------------------------------------------------------------
 
 def write_new_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, never replacing an existing file (FileExistsError)."""
@@ -415,183 +624,63 @@ def write_new_file(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-# --- the command ----------------------------------------------------------------------------------------
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of `litnotes new`."""
-    parser.description = ("Scaffold papers/<id>.yaml from flags or from one BibTeX entry. Flags win over the "
-                          "BibTeX entry. The file is never overwritten; fill in its summary, then run litnotes check.")
-    parser.add_argument("--bibtex", metavar="FILE", help="read one BibTeX entry from FILE ('-' for stdin)")
-    parser.add_argument("--title", help="exact title as published")
-    parser.add_argument("--author", action="append", metavar="NAME", dest="authors",
-                        help="an author, 'First Last' or 'Last, First'; repeat in the paper's order")
-    parser.add_argument("--venue", help="a key of papers/_venues.yaml (or a spelling listed there, e.g. NIPS)")
-    parser.add_argument("--year", type=int, help="year of publication")
-    parser.add_argument("--category", help="a key of papers/_categories.yaml")
-    parser.add_argument("--arxiv", help="arXiv id, e.g. 2205.10536 (an arXiv URL or a version suffix is fine)")
-    parser.add_argument("--doi", help="DOI, e.g. 10.1109/ICCV48922.2021.00801")
-    parser.add_argument("--url", help="the paper's https:// page")
-    parser.add_argument("--code", help="the official code repository (https://)")
-    parser.add_argument("--abbr", help="short name of the method, e.g. DIST (also names the file)")
-    parser.add_argument("--id", help="the record's id (file name without .yaml); derived when left out")
-
-
-def run_new(args: argparse.Namespace) -> int:
-    """Scaffold the record; 0 written, 1 not written (exists, duplicate, unusable BibTeX), 2 usage error."""
+def replace_file(path: Path, old_bytes: bytes, text: str) -> None:
+    """Replace ``path`` by ``text`` atomically, only if it still holds ``old_bytes`` (else FileExistsError)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        return _run(args)
-    except NewError as exc:
-        where = f"{'<stdin>' if args.bibtex == '-' else args.bibtex}:{exc.line}" if exc.line else "litnotes new"
-        print(f"{where}: error: {exc}", file=sys.stderr)
-        return exc.code
+        with open(tmp, "x", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.read_bytes() != old_bytes:  # edited meanwhile: the author's version wins
+            raise FileExistsError(str(path))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from litnotes.records.validate import ID_PATTERN, load_knowledge_base, load_taxonomy
+def update_record(text: str, data: dict[str, Any], draft: Draft, venues: dict[str, Any],
+                  categories: dict[str, Any] | None = None) -> tuple[str, list[str]]:
+    """``text`` (a record that reads as ``data``) with the fields it lacks filled from ``draft``.
 
-    root = Path(args.root)
-    papers_dir = root / args.papers
-    if not papers_dir.is_dir():
-        raise NewError(f"papers folder not found: {papers_dir}; run from the repository root or pass --root", 2)
-    if not args.bibtex and not args.title:
-        raise NewError("nothing to scaffold: pass --bibtex FILE, or --title with --author, --venue, --year and "
-                       "--category", 2)
-    if args.id is not None and not ID_PATTERN.match(args.id):
-        raise NewError(f"--id '{args.id}' is not a valid id: use lowercase letters, digits and '-' "
-                       f"(e.g. '{_slug(args.id) or 'dist2022'}')", 2)
-    categories, _, cat_problems = load_taxonomy(papers_dir, args.papers, "categories")
-    _, venues, venue_problems = load_taxonomy(papers_dir, args.papers, "venues")
-    if cat_problems or venue_problems:
-        _print_problems(cat_problems + venue_problems)
-        raise NewError("fix the categories and venues files first")
+    A field counts as missing when it is absent or empty (a placeholder); a preprint venue (and its year)
+    gives way to a published one.  Nothing else changes: not the summary, notes, comments or other fields.
+    Returns the new text and the names of the fields filled.
+    """
+    def kind(key: Any) -> str | None:
+        entry = venues.get(key) if isinstance(key, str) else None
+        return entry.get("kind") if isinstance(entry, dict) else None
 
-    source_name = "<stdin>" if args.bibtex == "-" else args.bibtex
-    if args.bibtex:
-        draft = draft_from_bibtex(_read_bibtex(args.bibtex), venues)
-    else:
-        draft = Draft()
-    _apply_flags(draft, args, venues, categories)
-
-    record_id = args.id or derive_id(draft)
-    if not draft.year and not args.id:
-        draft.warn(f"no year, so the id '{record_id}' has none; pass --id to choose one")
-    target = papers_dir / f"{record_id}.yaml"
-    _refuse_duplicates(papers_dir, args.papers, record_id, draft)
-    text = render_record(draft, categories)
-    data, problem = parse_yaml(Source(str(target), text))
-    if problem or data != _expected(draft):  # pragma: no cover - a bug here must not write a broken record
-        raise NewError(f"internal error: the scaffolded record does not read back as written ({problem or data})")
-
-    for line, message in draft.warnings:
-        where = f"{source_name}:{line}" if line and args.bibtex else "litnotes new"
-        print(f"{where}: warning: {message}", file=sys.stderr)
-    try:
-        write_new_file(target, text)
-    except FileExistsError:
-        raise NewError(f"{args.papers}/{record_id}.yaml already exists and is left as it is; pass --id to "
-                       "choose another id, or edit that file") from None
-    except OSError as exc:
-        raise NewError(f"cannot write {args.papers}/{record_id}.yaml: {exc.strerror or exc}") from None
-
-    print(f"wrote {args.papers}/{record_id}.yaml (id: {record_id})")
-    if not draft.category and categories:
-        print("categories (set 'category' to one of these keys):", file=sys.stderr)
-        for key, cat in sorted(categories.items()):
-            print(f"  {key}: {cat.title}", file=sys.stderr)
-    _, problems = load_knowledge_base(root, args.papers, args.docs)
-    mine = [p for p in problems if p.path == f"{args.papers}/{record_id}.yaml"]
-    if mine:
-        print("still to do (litnotes check reports these until they are fixed):", file=sys.stderr)
-        _print_problems(mine)
-    return 0
-
-
-def _read_bibtex(name: str) -> str:
-    try:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    except OSError as exc:
-        raise NewError(f"cannot read the BibTeX file {name}: {exc.strerror or exc}", 2) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise NewError(f"{'stdin' if name == '-' else name} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at "
-                       f"offset {exc.start}); save it as UTF-8") from None
-
-
-def _apply_flags(draft: Draft, args: argparse.Namespace, venues: dict[str, Any], categories: dict[str, Any]) -> None:
-    from litnotes.records.validate import venue_names
-
-    if args.title:
-        draft.title = " ".join(args.title.split())
-    if args.authors:
-        draft.authors = [_normal_author(a) for a in args.authors if a.strip()]
-    if args.abbr:
-        draft.abbr = args.abbr.strip()
-    if args.year is not None:
-        draft.year = args.year
-    if args.venue:
-        spellings = venue_names(venues)
-        key = args.venue if args.venue in venues else spellings.get(args.venue.strip().casefold())
-        if key is None:
-            raise NewError(f"--venue '{args.venue}' is not a known venue; known: {', '.join(sorted(venues))} "
-                           "(add it to papers/_venues.yaml first)", 2)
-        draft.venue = key
-        # The flag names the published venue: a preprint warning from the BibTeX no longer applies.
-        draft.warnings = [(ln, msg) for ln, msg in draft.warnings if "arXiv preprint;" not in msg]
-    if args.category:
-        titles = {c.title: key for key, c in categories.items()}
-        key = args.category if args.category in categories else titles.get(args.category.strip())
-        if key is None:
-            raise NewError(f"--category '{args.category}' is not a known category; known: "
-                           f"{', '.join(sorted(categories))}", 2)
-        draft.category = key
-    if args.arxiv:
-        m = _ARXIV_URL.search(args.arxiv) or _ARXIV_ID.search(args.arxiv)
-        if m is None:
-            raise NewError(f"--arxiv '{args.arxiv}' is not an arXiv id such as 2205.10536", 2)
-        draft.arxiv = m.group(1)
-    if args.doi:
-        doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", args.doi.strip(), flags=re.IGNORECASE)
-        if not _DOI.match(doi):
-            raise NewError(f"--doi '{args.doi}' is not a DOI such as 10.1109/ICCV48922.2021.00801", 2)
-        draft.doi = doi
-    for name in ("url", "code"):
-        value = getattr(args, name)
-        if value:
-            if not re.fullmatch(r"https://[^\s/]+\.\S+", value.strip()):
-                raise NewError(f"--{name} '{value}' is not an https:// address", 2)
-            setattr(draft, name, value.strip())
-
-
-def _refuse_duplicates(papers_dir: Path, rel: str, record_id: str, draft: Draft) -> None:
-    """A paper needs exactly one record: refuse a second one for the same id, arXiv id, DOI or title."""
-    from litnotes.records.validate import normal_title
-
-    for path in _records(papers_dir):
-        other = f"{rel}/{path.name}"
-        if path.stem == record_id:
-            raise NewError(f"{other} already exists and is left as it is; pass --id to choose another id, or edit "
-                           "that file")
-        if path.stem.lower() == record_id.lower():
-            raise NewError(f"{other} has the same id ignoring case; pass --id to choose another id")
-        data, problem = parse_yaml(read_source(path, other))
-        if problem or not isinstance(data, dict):
+    published_now = bool(draft.venue) and kind(draft.venue) != "preprint" and kind(data.get("venue")) == "preprint"
+    wanted = []
+    for name in FIELDS:
+        if name == "category" or not getattr(draft, name):
             continue
-        same = [name for name, mine, theirs in (
-            ("arXiv id", draft.arxiv, data.get("arxiv")),
-            ("DOI", (draft.doi or "").lower() or None, str(data.get("doi") or "").lower() or None),
-            ("title", normal_title(draft.title) if draft.title else None,
-             normal_title(data["title"]) if isinstance(data.get("title"), str) else None),
-        ) if mine and mine == theirs]
-        if same:
-            raise NewError(f"{other} already records this paper (same {' and '.join(same)}); a paper needs "
-                           "exactly one record: edit that file instead")
-
-
-def _records(papers_dir: Path) -> Iterator[Path]:
-    return (p for p in sorted(papers_dir.glob("*.yaml")) if not p.name.startswith((".", "_")))
-
-
-def _print_problems(problems: list[Problem]) -> None:
-    for p in sorted(problems):
-        print(p.text(), file=sys.stderr)
+        current = data.get(name)
+        replaces_preprint = published_now and name in ("venue", "year") and current != getattr(draft, name)
+        if current in (None, "", []) or replaces_preprint:
+            wanted.append(name)
+    lines = text.split("\n")
+    filled = []
+    for name in wanted:
+        new_lines = _field_lines(name, draft, categories)
+        at = next((i for i, line in enumerate(lines) if re.match(rf"{name}\s*:", line)), None)
+        if at is not None:
+            following = lines[at + 1] if at + 1 < len(lines) else ""
+            if following.startswith((" ", "\t", "-")):  # a value over several lines is the author's: keep it
+                continue
+            lines[at:at + 1] = new_lines
+        else:
+            before = next((i for i, line in enumerate(lines) if re.match(r"(summary|notes|bibtex)\s*:", line)), None)
+            if before is None:
+                before = len(lines) - 1 if lines and lines[-1] == "" else len(lines)
+            lines[before:before] = new_lines
+        filled.append(name)
+    new_text = "\n".join(lines)
+    after, problem = parse_yaml(Source("record", new_text))
+    if problem or not isinstance(after, dict) or \
+            {k: v for k, v in after.items() if k not in filled} != {k: v for k, v in data.items() if k not in filled} \
+            or any(after.get(name) != getattr(draft, name) for name in filled):
+        raise DraftError("the record could not be updated without changing what it says; fill in "
+                         f"{', '.join(filled) or 'the fields'} by hand")
+    return new_text, filled

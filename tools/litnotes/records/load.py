@@ -12,7 +12,10 @@ No positions are kept: line numbers are worked out afterwards, by
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -153,14 +156,48 @@ class Source:
             return None
 
 
-def read_source(path: Path, display: str | None = None) -> Source:
-    """Read a file as UTF-8 (a byte-order mark is dropped, CRLF is accepted)."""
+def read_source(path: Path, display: str | None = None, *, within: Path | None = None) -> Source:
+    """Read a regular file as UTF-8 (a byte-order mark is dropped, CRLF is accepted).
+
+    Anything else named like a file (a directory, a FIFO, a device, a symlink
+    loop) is a problem, not a hang or a traceback: the file is opened without
+    blocking and checked before a byte is read.  With ``within`` (the
+    repository root), a file that resolves outside that folder through a
+    symlink is a problem too and is not read, so its content is never published.
+    """
     shown = display or str(path)
+
+    def problem(message: str, rule: str = "read") -> Source:
+        return Source(shown, "", Problem(shown, 1, 1, message, rule))
+
     try:
-        data = path.read_bytes()
+        # Looked at before it is opened: opening a FIFO, even without blocking, would
+        # wake a writer waiting on it.  O_NONBLOCK covers a swap between the two calls.
+        refused = _refuse(os.stat(path).st_mode, path, within)
+        if refused:
+            return problem(*refused)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        return Source(shown, "", Problem(shown, 1, 1, f"cannot read the file ({exc.strerror or exc}); "
-                                         "check that it exists and is readable", "read"))
+        if exc.errno == errno.ELOOP:
+            return problem("this is a symlink loop (following it leads back to itself); replace it with a regular "
+                           "file, or delete it", "file-type")
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return problem(f"this symlink points at '{os.readlink(path)}', which does not exist; replace it with a "
+                           "regular file, or delete it", "file-type")
+        return problem(f"cannot read the file ({exc.strerror or exc}); check that it exists and is readable")
+    try:
+        refused = _refuse(os.fstat(fd).st_mode, None, None)
+    except BaseException:
+        os.close(fd)
+        raise
+    if refused:
+        os.close(fd)
+        return problem(*refused)
+    with os.fdopen(fd, "rb") as stream:
+        try:
+            data = stream.read()
+        except OSError as exc:
+            return problem(f"cannot read the file ({exc.strerror or exc}); check that it exists and is readable")
     try:
         return Source(shown, data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -171,6 +208,25 @@ def read_source(path: Path, display: str | None = None) -> Source:
         msg = (f"file is not valid UTF-8 (byte 0x{data[start]:02x})"
                + ("; it looks like UTF-16" if utf16 else "") + "; save it as UTF-8")
         return Source(shown, "", Problem(shown, line, col, msg, "encoding"))
+
+
+def _refuse(mode: int, path: Path | None, within: Path | None) -> tuple[str, str] | None:
+    """(message, rule) when a file of this mode is not a regular file inside ``within``; None when it may be read."""
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else \
+            "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
+            else "something other than a file"
+        message = (f"this is {kind}, not a regular file; litnotes reads only regular YAML files here: "
+                   "replace it with one, or move it out of this folder")
+        return message, "file-type"
+    # Only the file itself is followed: a records folder that is itself a symlink is the owner's choice.
+    if within is not None and path is not None and os.path.islink(path):
+        real, top = os.path.realpath(path), os.path.realpath(within)
+        if os.path.commonpath([real, top]) != top:
+            message = (f"this symlink resolves to {real}, outside the repository ({top}); files outside the "
+                       "repository are neither read nor published: copy the file into the repository")
+            return message, "file-outside"
+    return None
 
 
 # libyaml's wording -> what the author should do about it.

@@ -53,6 +53,7 @@ class Paper:
     url: str | None = None
     code: str | None = None
     read: str | None = None
+    status: str | None = None
     builds_on: tuple[str, ...] = ()
     notes: str | None = None
     bibtex: str | None = None
@@ -61,6 +62,15 @@ class Paper:
     def label(self) -> str:
         """The short name readers know the paper by."""
         return self.abbr or self.title
+
+    @property
+    def reading_status(self) -> str:
+        """``to-read``, ``reading`` or ``read``: the ``status`` field, else ``read``.
+
+        A record without ``status`` is a paper that was read (its notes are the record),
+        whether or not a ``read:`` date names its weekly report.
+        """
+        return self.status or "read"
 
     def record(self) -> dict[str, Any]:
         """The record's fields as they appear in the YAML file (absent ones left out)."""
@@ -74,7 +84,7 @@ class Paper:
 
 
 _RECORD_FIELDS = ("title", "abbr", "authors", "venue", "year", "category", "tags", "arxiv", "doi",
-                  "url", "code", "read", "builds_on", "summary", "notes", "bibtex")
+                  "url", "code", "read", "status", "builds_on", "summary", "notes", "bibtex")
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,19 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+import yaml
 
+from litnotes.records import markdown as record_markdown
 from litnotes.records.load import Source, locate, parse_yaml, read_source
 from litnotes.records.model import Category, KnowledgeBase, Paper, Venue
 from litnotes.problems import Problem
+from litnotes.site.escape import URL_UNSAFE, url as page_url
 
 __all__ = [
     "CATEGORIES_FILE",
@@ -38,7 +41,11 @@ __all__ = [
     "load_knowledge_base",
     "load_taxonomy",
     "normal_title",
+    "record_ids",
+    "record_math_problems",
     "schema",
+    "unique_keys",
+    "validate_record",
     "venue_names",
 ]
 
@@ -52,7 +59,9 @@ REPORTS_DIR = "reports"
 # Complete HTML tags, comments and script URLs: what could run in a reader's
 # browser.  A lone '<' (as in "a < b" or $x<y$) is not a tag.
 _RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--|javascript:", re.IGNORECASE)
-_TEXT_FIELDS = ("title", "abbr", "summary", "notes")
+# Plain-text fields: no Markdown, so no HTML either.  The Markdown fields follow record_markdown's rules.
+_TEXT_FIELDS = ("title", "abbr")
+_MARKDOWN_FIELDS = ("summary", "notes")
 # Markdown code is shown as text, never run: `x<y>` and fenced blocks are left out of the HTML search.
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
 # What a backslash escape in a double-quoted string turns into ("\alpha" is BEL + "lpha").
@@ -240,8 +249,9 @@ def normal_title(title: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
-def _load_mapping(path: Path, display: str, what: str) -> tuple[Source, Any, list[Problem]]:
-    source = read_source(path, display)
+def _load_mapping(path: Path, display: str, what: str,
+                  within: Path | None = None) -> tuple[Source, Any, list[Problem]]:
+    source = read_source(path, display, within=within)
     data, problem = parse_yaml(source)
     if problem:
         return source, None, [problem]
@@ -254,20 +264,22 @@ def _load_mapping(path: Path, display: str, what: str) -> tuple[Source, Any, lis
     return source, data, []
 
 
-def load_taxonomy(papers_dir: Path, rel: str, kind: str) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
+def load_taxonomy(papers_dir: Path, rel: str, kind: str,
+                  within: Path | None = None) -> tuple[dict[str, Any], dict[str, Any], list[Problem]]:
     """(model objects, raw entries, problems) of ``_categories.yaml`` (``kind="categories"``) or ``_venues.yaml``.
 
-    ``rel`` is the records folder as shown in problems, e.g. ``papers``.
+    ``rel`` is the records folder as shown in problems, e.g. ``papers``; ``within``
+    is the repository root, outside which a symlinked file is not read.
     """
     path = papers_dir / (CATEGORIES_FILE if kind == "categories" else VENUES_FILE)
     display = f"{rel}/{path.name}"
     one = "category" if kind == "categories" else "venue"
     example = "feature: {title: 特征蒸馏}" if kind == "categories" else \
         "neurips: {name: Conference on Neural Information Processing Systems, kind: conference}"
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there (a loop, a folder, a FIFO) is read_source's problem
         return {}, {}, [Problem(display, 1, 1, f"missing {kind} file; create it with one entry per {one}, "
                                 f"e.g. '{example}'", "taxonomy")]
-    source, data, problems = _load_mapping(path, display, f"add one entry per {one}, e.g. '{example}'")
+    source, data, problems = _load_mapping(path, display, f"add one entry per {one}, e.g. '{example}'", within)
     if problems:
         return {}, {}, problems
     problems = _schema_problems(source, data, "taxonomy", wrap=kind)
@@ -279,9 +291,19 @@ def load_taxonomy(papers_dir: Path, rel: str, kind: str) -> tuple[dict[str, Any]
 
 
 def _records(papers_dir: Path) -> list[str]:
-    """File names under the records folder, sorted (strings sort faster than Paths)."""
+    """Names under the records folder, sorted (strings sort faster than Paths).
+
+    Whatever the entry is (file, folder, FIFO, symlink loop), it is listed
+    without following it: the caller keeps the ``.yaml`` names and reading
+    says what is wrong with the ones that are not regular files.
+    """
     with os.scandir(papers_dir) as entries:
-        return sorted(e.name for e in entries if not e.name.startswith((".", "_")) and e.is_file())
+        return sorted(e.name for e in entries if not e.name.startswith((".", "_")))
+
+
+def record_ids(papers_dir: Path) -> set[str]:
+    """The id of every record file in the records folder, valid or not."""
+    return {name[:-5] for name in _records(papers_dir) if name.endswith(".yaml")} if papers_dir.is_dir() else set()
 
 
 def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: str = "docs",
@@ -289,7 +311,9 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     """Read and check every record under ``root/papers``; return the valid ones and every problem.
 
     Paths in problems are relative to ``root``.  A missing records folder is a
-    single problem with rule ``usage`` and line 0.
+    single problem with rule ``usage`` and line 0.  When ``root/mkdocs.yml``
+    enables litnotes-math, the records' formulas are rendered with its KaTeX, so
+    ``litnotes check`` and every build refuse the same records.
     """
     root = Path(root)
     papers_dir = root / papers
@@ -298,14 +322,9 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     if not papers_dir.is_dir():
         return KnowledgeBase({}, {}, {}), [Problem(papers, 0, 0, f"papers folder not found: {papers_dir}; run from "
                                                    "the repository root or pass --root", "usage")]
-    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories")
-    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues")
-    problems += cat_problems + venue_problems
-    reports_dir = root / docs / REPORTS_DIR
-    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if is_iso_date(p.stem))) \
-        if reports_dir.is_dir() else ()
-    context = _Context(papers, docs, today, reports, categories, venues,
-                       venue_names(raw_venues), _category_names(raw_categories))
+    context, taxonomy_problems = _context(root, papers, docs, today)
+    problems += taxonomy_problems
+    categories, venues, reports = context.categories, context.venues, tuple(sorted(context.reports))
 
     loaded: list[tuple[str, Source, dict]] = []
     needs = "a record needs at least: " + ", ".join(schema()["required"])
@@ -316,21 +335,21 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
             continue
         if not name.endswith(".yaml"):
             continue
-        source, data, file_problems = _load_mapping(papers_dir / name, display, needs)
+        source, data, file_problems = _load_mapping(papers_dir / name, display, needs, root)
         problems += file_problems
         if data is not None:
             loaded.append((name[:-5], source, data))
 
     context.all_ids = {stem for stem, _, _ in loaded}
+    # What the site will hold, for relative links in record Markdown.
+    context.docs_dir = root / docs
+    context.years = {d.get("year") for _, _, d in loaded if isinstance(d.get("year"), int)}
+    context.used_venues = {d.get("venue") for _, _, d in loaded if isinstance(d.get("venue"), str)}
     valid: dict[str, Paper] = {}
     firsts: dict[tuple[str, str], tuple[str, str]] = {}
     for stem, source, data in loaded:
-        mine = _record_rules(stem, source, data, context)
-        # A rule's message about a value is more specific than the schema's about the same value
-        # (an unknown venue also fails the key pattern), so the schema's is left out there.
-        shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
-        mine += [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
-        for label, key, value, shown in _unique_keys(stem, data):
+        mine = _one_record(stem, source, data, context)
+        for label, key, value, shown in unique_keys(stem, data):
             if (label, value) in firsts:
                 other, other_shown = firsts[(label, value)]
                 line, col = locate(source, (key,)) if key else (1, 1)
@@ -342,6 +361,14 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
         if not mine:
             valid[stem] = _paper(stem, source.path, data)
 
+    # Formulas go through the site's KaTeX here, so check and every build refuse the same records.
+    with_math = [p for p in valid.values() if "$" in (p.summary or "") + (p.notes or "")]
+    render = _site_katex(root) if with_math else None
+    if render is not None:
+        for problem in record_math_problems(root, with_math, render):
+            problems.append(problem)
+            valid.pop(problem.path.rsplit("/", 1)[-1][:-5], None)
+
     built_on_by: dict[str, list[str]] = {}
     for paper in valid.values():
         for base in paper.builds_on:
@@ -352,7 +379,54 @@ def load_knowledge_base(root: Path | str = ".", papers: str = "papers", docs: st
     return kb, sorted(unique.values())
 
 
-_VALUE_RULES = ("venue", "category", "builds-on", "read")
+_VALUE_RULES = ("venue", "category", "builds-on", "read", "url")
+
+
+def _context(root: Path, papers: str, docs: str, today: _dt.date) -> tuple[_Context, list[Problem]]:
+    papers_dir = root / papers
+    categories, raw_categories, cat_problems = load_taxonomy(papers_dir, papers, "categories", root)
+    venues, raw_venues, venue_problems = load_taxonomy(papers_dir, papers, "venues", root)
+    reports_dir = root / docs / REPORTS_DIR
+    reports = tuple(sorted(p.stem for p in reports_dir.glob("*.md") if is_iso_date(p.stem))) \
+        if reports_dir.is_dir() else ()
+    return _Context(papers, docs, today, reports, categories, venues, venue_names(raw_venues),
+                    _category_names(raw_categories)), cat_problems + venue_problems
+
+
+def validate_record(root: Path | str, papers: str, docs: str, stem: str, text: str,
+                    today: _dt.date | None = None) -> list[Problem]:
+    """The problems ``check`` reports for ``text`` as the record ``papers/<stem>.yaml``, before it is written.
+
+    The same rules as :func:`load_knowledge_base` (schema, venue, category, year, read, builds_on, text
+    fields); a record not yet on disk cannot clash with the others, so the duplicate rule is
+    :func:`unique_keys`, which ``litnotes new`` applies itself.
+    """
+    root = Path(root)
+    context, problems = _context(root, papers, docs, today or _dt.date.today())
+    if problems:
+        return problems
+    source = Source(f"{papers}/{stem}.yaml", text)
+    data, problem = parse_yaml(source)
+    if problem:
+        return [problem]
+    if not isinstance(data, dict):
+        return [Problem(source.path, 1, 1, "the top level must be a mapping of fields", "top-level")]
+    context.all_ids = record_ids(root / papers) | {stem}
+    # What the site will hold as far as this record goes (its summary is the author's to write).
+    context.docs_dir = root / docs
+    context.years = {data["year"]} if isinstance(data.get("year"), int) else set()
+    context.used_venues = {data["venue"]} if isinstance(data.get("venue"), str) else set()
+    mine = _one_record(stem, source, data, context)
+    return sorted({(p.path, p.line, p.col, p.message): p for p in mine}.values())
+
+
+def _one_record(stem: str, source: Source, data: dict, context: _Context) -> list[Problem]:
+    """Every rule of one record but the duplicate rule: the same for ``check`` and ``new``."""
+    mine = _record_rules(stem, source, data, context)
+    # A rule's message about a value is more specific than the schema's about the same value
+    # (an unknown venue also fails the key pattern), so the schema's is left out there.
+    shadowed = {(p.line, p.col) for p in mine if p.rule in _VALUE_RULES}
+    return mine + [p for p in _schema_problems(source, data, "paper") if (p.line, p.col) not in shadowed]
 
 
 class _Context:
@@ -364,6 +438,22 @@ class _Context:
         self.categories, self.venues = categories, venues
         self.venue_spellings, self.category_spellings = venue_spellings, category_spellings
         self.all_ids: set[str] = set()
+        self.docs_dir: Path | None = None
+        self.years: set[int] = set()
+        self.used_venues: set[str] = set()
+
+    def page_exists(self, path: str) -> bool:
+        """Whether the site will have the docs-relative ``path``: a file under docs/ or a generated page."""
+        folder, _, name = path.rpartition("/")
+        stem = name[:-3] if name.endswith(".md") else None
+        generated = (
+            path in ("tags.md", "papers.bib", "papers.json", "reports/feed.xml")
+            or (stem == "index" and folder in ("papers", "categories", "venues", "years", "reports"))
+            or (folder == "papers" and stem in self.all_ids)
+            or (folder == "categories" and stem in self.categories)
+            or (folder == "venues" and stem in self.used_venues)
+            or (folder == "years" and stem is not None and stem.isdigit() and int(stem) in self.years))
+        return generated or (self.docs_dir is not None and (self.docs_dir / path).is_file())
 
 
 def _category_names(categories: dict[str, Any]) -> dict[str, str]:
@@ -386,8 +476,11 @@ def is_iso_date(text: str) -> bool:
         return False
 
 
-def _unique_keys(stem: str, data: dict) -> Iterable[tuple[str, str | None, str, str]]:
-    """(what, field, normalised value, value as written) of everything two records may not share."""
+def unique_keys(stem: str, data: dict) -> Iterable[tuple[str, str | None, str, str]]:
+    """(what, field, normalised value, value as written) of everything two records may not share.
+
+    The one duplicate rule: ``check`` reports two records that share a key, ``new`` refuses to add one.
+    """
     yield "id", None, stem.lower(), stem
     for key in ("arxiv", "doi"):
         value = data.get(key)
@@ -445,7 +538,8 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
             add(("read",), f"'read' is not a real date: {read}; write the report's date as YYYY-MM-DD", "read")
         elif read not in ctx.reports:
             add(("read",), f"no weekly report for 'read: {read}' (expected {ctx.docs}/{REPORTS_DIR}/{read}.md); "
-                "use the date of an existing report", "read")
+                f"use the date of an existing report, or start this one with 'litnotes report new {read}'", "read")
+    _status_rule(data, add)
     bases = data.get("builds_on")
     if isinstance(bases, list):
         for i, base in enumerate(bases):
@@ -456,6 +550,9 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
                 fix = f"did you mean '{close[0]}'?" if close else "add that record first or fix the id"
                 add(("builds_on", i), f"'builds_on' names unknown paper '{base}' (no {ctx.papers}/{base}.yaml); "
                     f"{fix}", "builds-on")
+    for name in ("url", "code"):
+        if isinstance(data.get(name), str) and (message := _url_problem(name, data[name])):
+            add((name,), message, "url")
     for name in _TEXT_FIELDS + ("authors",):
         value = data.get(name)
         if value is None:
@@ -468,6 +565,12 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
                 line, col = _find(source, m.group(0), locate(source, (name, i) if isinstance(value, list) else (name,)))
                 out.append(Problem(source.path, line, col, f"'{name}' contains raw HTML or a script URL "
                                    f"({m.group(0)!r}); write plain text or Markdown", "raw-html"))
+    for name in _MARKDOWN_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str):
+            for finding in record_markdown.findings(value, ctx.page_exists):
+                line, col = _position_in_value(source, (name,), value, finding.line, finding.col)
+                out.append(Problem(source.path, line, col, finding.message(name), "record-markdown"))
     if "\\" in source.text:
         for name, value in data.items():
             for i, text in enumerate(value if isinstance(value, list) else [value]):
@@ -479,6 +582,27 @@ def _record_rules(stem: str, source: Source, data: dict, ctx: _Context) -> list[
     return out
 
 
+def _status_rule(data: dict, add: Callable[[tuple, str, str], None]) -> None:
+    """A ``read:`` date says the paper was read, so it cannot also be on the reading list."""
+    status, read = data.get("status"), data.get("read")
+    if status in ("to-read", "reading") and read is not None:
+        add(("status",), f"'status: {status}' contradicts 'read: {read}', which says the paper was read; "
+            "remove 'read' while the paper is on the reading list, or remove 'status' once it is read", "status")
+
+
+def _url_problem(name: str, value: str) -> str | None:
+    """Why ``value`` is not an address a page may link to, parsed the way the pages parse it (None if it is)."""
+    bad = next((ch for ch in value if ch in URL_UNSAFE or ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f), None)
+    if bad is not None:
+        what = "a space" if bad == " " else f"the control character U+{ord(bad):04X}" if bad.isspace() or \
+            not bad.isprintable() else f"'{bad}'"
+        return f"'{name}' contains {what}, which an address cannot hold; percent-encode it as %{ord(bad):02X}"
+    if page_url(value) is None:
+        hint = schema()["properties"][name].get("x-hint", "")
+        return f"'{name}' must be an https:// address with a host name, got {_shown(value)}; {hint}"
+    return None
+
+
 def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int]:
     """Where ``needle`` first appears at or after ``start`` (a block's lines are the file's lines)."""
     lines = source.text.split("\n")
@@ -488,6 +612,90 @@ def _find(source: Source, needle: str, start: tuple[int, int]) -> tuple[int, int
         if found >= 0:
             return number, found + 1
     return start
+
+
+def _site_katex(root: Path) -> Callable[[str, bool], Any] | None:
+    """The build's KaTeX renderer when ``root/mkdocs.yml`` enables the litnotes-math plugin (else None).
+
+    Same KaTeX, macros and disk cache as the plugin; the cache is only read here.
+    """
+    from litnotes.math.katex import DEFAULT_MACROS, KATEX_DIST, KatexNotInstalled, find_katex, render_cache
+
+    class _Loader(yaml.SafeLoader):  # mkdocs.yml names Python objects (!!python/name:…); none is needed here
+        pass
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    try:
+        config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # no site configuration: nothing renders the math
+    entries = config.get("plugins") if isinstance(config, dict) else None
+    options = next((e.get("litnotes-math") or {} if isinstance(e, dict) else {} for e in entries or ()
+                    if e == "litnotes-math" or (isinstance(e, dict) and "litnotes-math" in e)), None)
+    if not isinstance(options, dict):
+        return None
+    try:
+        dist = find_katex(root, options.get("katex_dist", KATEX_DIST))
+    except KatexNotInstalled:
+        return None  # the build stops with its own message
+    cache_dir = root / options.get("cache_dir", ".cache/katex") if options.get("disk_cache", True) else None
+    return render_cache(dist, {**DEFAULT_MACROS, **(options.get("macros") or {})}, cache_dir).render
+
+
+def record_math_problems(root: Path | str, papers: Iterable[Paper],
+                         render: Callable[[str, bool], Any]) -> list[Problem]:
+    """Problems of the formulas in the records' Markdown fields that ``render(tex, display)`` rejects.
+
+    ``render`` is the build's KaTeX (:func:`litnotes.math.katex.render_cache`), so
+    ``litnotes check`` refuses what would fail the build's math pass; it raises
+    :class:`~litnotes.math.katex.KatexError` with KaTeX's message.
+    """
+    from litnotes.math.katex import KatexError
+
+    out = []
+    for paper in sorted(papers, key=lambda p: p.path):
+        for name in _MARKDOWN_FIELDS:
+            value = getattr(paper, name)
+            source = None
+            for line, col, tex, display in record_markdown.math_segments(value or ""):
+                try:
+                    render(tex, display)
+                except KatexError as e:
+                    source = source or read_source(Path(root) / paper.path, paper.path)
+                    at = _position_in_value(source, (name,), value, line, col)
+                    written = "$$" if display else f"${tex}$"
+                    out.append(Problem(paper.path, *at, f"'{name}' has a formula KaTeX cannot render ('{written}'): "
+                                       f"{e}; fix the TeX (text inside math goes in \\text{{…}})", "katex"))
+    return out
+
+
+def _position_in_value(source: Source, path: tuple, value: str, line: int, col: int) -> tuple[int, int]:
+    """1-based (line, col) in the file of 0-based (``line``, ``col``) inside the string value at ``path``.
+
+    A literal block (``|``) keeps the value's lines as the file's lines, one
+    indentation further in; a one-line scalar starts at its mark (after the
+    quote).  Anything else (folded, escapes) is found by searching for the text.
+    """
+    start = locate(source, path)
+    node = source.root
+    for step in path:
+        node = next((v for k, v in node.value if getattr(k, "value", None) == step), None) \
+            if isinstance(node, yaml.MappingNode) else None
+    lines = source.text.split("\n")
+    value_lines = record_markdown.text_lines(value)
+    text = value_lines[min(line, len(value_lines) - 1)]
+    snippet = text[col:col + 16] or text
+    guess = None
+    if isinstance(node, yaml.ScalarNode) and node.style == "|":
+        first = node.start_mark.line + 1 + line
+        body = [ln for ln in lines[node.start_mark.line + 1:] if ln.strip()]
+        indent = len(body[0]) - len(body[0].lstrip(" ")) if body else 0
+        guess = (first, indent + col)
+    elif isinstance(node, yaml.ScalarNode) and node.start_mark.line == node.end_mark.line and line == 0:
+        guess = (node.start_mark.line, node.start_mark.column + (1 if node.style in ("'", '"') else 0) + col)
+    if guess and guess[0] < len(lines) and lines[guess[0]][guess[1]:].startswith(snippet):
+        return guess[0] + 1, guess[1] + 1
+    return _find(source, snippet, start)
 
 
 def _slug(text: str) -> str:

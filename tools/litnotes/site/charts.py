@@ -10,8 +10,9 @@ a phone and on a desktop alike.
 from __future__ import annotations
 
 import unicodedata
-from html import escape
-from typing import Sequence
+from collections.abc import Sequence
+
+from litnotes.site.escape import attr, html_text
 
 __all__ = ["bar_chart", "WIDTH", "FONT_SIZE"]
 
@@ -37,7 +38,10 @@ def _fit(text: str, width: float, size: float) -> str:
 
 
 def bar_chart(bars: Sequence[tuple[str, int]], title: str, *, width: int = WIDTH, bar_height: int = 20) -> str:
-    """A horizontal bar chart as one line of inline SVG; colours follow the page's text colour."""
+    """A horizontal bar chart as one line of inline SVG; colours follow the page's text colour.
+
+    ``title`` and the labels are text (a category's title comes from its data file): they are escaped here.
+    """
     size, gap, pad, top = FONT_SIZE, 6, 4, 28
     widest_count = _text_width(str(max((n for _, n in bars), default=0)), size)
     label_room = width * _MAX_LABEL_SHARE
@@ -46,10 +50,10 @@ def bar_chart(bars: Sequence[tuple[str, int]], title: str, *, width: int = WIDTH
     peak = max((n for _, n in bars), default=0) or 1
     span = width - label_w - widest_count - 8
     parts = [
-        f'<svg class="litnotes-chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'<svg class="litnotes-chart" role="img" aria-label="{attr(title)}" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="0" y="18" font-size="{size + 1}" font-weight="bold" fill="currentColor">{escape(title)}</text>',
+        f"<title>{html_text(title)}</title>",
+        f'<text x="0" y="18" font-size="{size + 1}" font-weight="bold" fill="currentColor">{html_text(title)}</text>',
     ]
     for i, (label, count) in enumerate(bars):
         y = top + i * (bar_height + gap)
@@ -57,7 +61,7 @@ def bar_chart(bars: Sequence[tuple[str, int]], title: str, *, width: int = WIDTH
         mid = y + bar_height / 2 + size * 0.35
         parts += [
             f'<text x="{label_w - 8:g}" y="{mid:g}" font-size="{size}" text-anchor="end" fill="currentColor">'
-            f"{escape(_fit(label, label_room, size))}</text>",
+            f"{html_text(_fit(label, label_room, size))}</text>",
             f'<rect x="{label_w:g}" y="{y}" width="{w}" height="{bar_height}" rx="3" '
             'fill="var(--md-accent-fg-color, #526cfe)"/>',
             f'<text x="{label_w + w + 6:g}" y="{mid:g}" font-size="{size}" fill="currentColor">{count}</text>',

@@ -17,78 +17,88 @@ does not exist fails the strict build with the file and line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import AbstractSet, Callable, Sequence
 
-from litnotes.records.model import KnowledgeBase
 from litnotes.problems import Problem
+from litnotes.records.model import KnowledgeBase
+from litnotes.site.escape import page_link, plain, rel
+from litnotes.site.fences import code_lines
 from litnotes.site.pages import EXPORTS, chart_html, charts, paper_block, paper_table
-from litnotes.site.reports import Report
-from litnotes.site.escape import plain, rel
+from litnotes.site.reports import Report, read_reports
 
-__all__ = ["expand", "check_docs", "DIRECTIVE"]
+__all__ = ["DIRECTIVE", "check_docs", "directive_lines", "expand"]
 
 DIRECTIVE = re.compile(r"^::: *([a-z-]+)(?: +(.*?))? *$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
-def _directive_lines(markdown: str) -> list[tuple[int, str, str]]:
-    """(0-based line index, name, argument) of every directive outside code fences."""
-    out, fence = [], None
-    for i, line in enumerate(markdown.split("\n")):
-        m = _FENCE.match(line)
-        if m:
-            if fence is None:
-                fence = m.group(1)[0] * 3
-            elif line.strip().startswith(fence):
-                fence = None
-            continue
-        if fence is None and (d := DIRECTIVE.match(line)):
-            out.append((i, d.group(1), (d.group(2) or "").strip()))
-    return out
+def directive_lines(markdown: str) -> list[tuple[int, str, str]]:
+    """(0-based line index, name, argument) of every directive outside fenced code blocks."""
+    lines = markdown.split("\n")
+    return [(i, d.group(1), (d.group(2) or "").strip())
+            for i, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True))
+            if not code and line.startswith(":::") and (d := DIRECTIVE.match(line))]
 
 
 def expand(markdown: str, page: str, kb: KnowledgeBase, reports: Sequence[Report] = (),
-           source: str | None = None) -> tuple[str, list[Problem]]:
-    """Replace each directive of ``page`` (docs-relative) with Markdown; problems name ``source``:line."""
+           source: str | None = None, *, offset: int = 0,
+           broken_ids: AbstractSet[str] = frozenset()) -> tuple[str, list[Problem]]:
+    """Replace each directive of ``page`` (docs-relative) with Markdown; problems name ``source``:line.
+
+    This is the one place directives are run: the build calls it for every
+    hand-written page, ``litnotes check`` (:func:`check_docs`) for the same
+    pages with the same records and reports.  ``offset`` is added to line
+    numbers (the lines of front matter the caller removed); a ``::: paper`` of
+    an id in ``broken_ids`` (a record file with problems of its own, reported
+    there) expands to nothing and is not reported again.
+    """
     shown = source or page
     lines = markdown.split("\n")
     problems: list[Problem] = []
-    for i, name, arg in reversed(_directive_lines(markdown)):
+    for i, name, arg in reversed(directive_lines(markdown)):
         handler = _HANDLERS.get(name)
         if handler is None:
-            problems.append(Problem(shown, i + 1, 1, f"unknown directive '::: {name}'; known: {', '.join(sorted(_HANDLERS))}",
-                                    "directive"))
+            problems.append(Problem(shown, i + 1 + offset, 1, f"unknown directive '::: {name}'; known: "
+                                    f"{', '.join(sorted(_HANDLERS))}", "directive"))
+            continue
+        if name == "paper" and arg in broken_ids and arg not in kb.papers:
+            lines[i] = ""
             continue
         text, message = handler(arg, page, kb, reports)
         if message:
-            problems.append(Problem(shown, i + 1, 1, message, "directive"))
+            problems.append(Problem(shown, i + 1 + offset, 1, message, "directive"))
             continue
         lines[i] = text
     return "\n".join(lines), sorted(problems)
 
 
-def check_docs(root: Path, docs: str, kb: KnowledgeBase, known_ids: set[str] | None = None) -> list[Problem]:
-    """Problems in the directives of every Markdown file under ``docs`` (for ``litnotes check``).
+def check_docs(root: Path, docs: str, kb: KnowledgeBase, known_ids: AbstractSet[str] | None = None,
+               reports: Sequence[Report] | None = None) -> list[Problem]:
+    """Problems in the directives of every Markdown page under ``docs`` (for ``litnotes check``).
 
+    Each page goes through :func:`expand`, as in the build: front matter
+    removed as MkDocs removes it, the same handlers, records and reports.
     ``known_ids`` are all record files, valid or not, so that a record with a
     problem of its own is not reported a second time from every report.
     """
-    known = known_ids if known_ids is not None else set(kb.papers)
-    problems = []
+    from mkdocs.utils.meta import get_data
+
     base = root / docs
+    reports = read_reports(base) if reports is None else reports
+    broken = frozenset(known_ids or ()) - kb.papers.keys()
+    problems = []
     for path in sorted(base.rglob("*.md")):
+        page = path.relative_to(base).as_posix()
+        if any(part.startswith(".") for part in page.split("/")):
+            continue  # MkDocs leaves dot files and folders out of the site
         text = path.read_text(encoding="utf-8-sig", errors="replace")
         if ":::" not in text:
             continue
-        shown = f"{docs}/{path.relative_to(base).as_posix()}"
-        for i, name, arg in _directive_lines(text):
-            if name not in _HANDLERS:
-                problems.append(Problem(shown, i + 1, 1, f"unknown directive '::: {name}'", "directive"))
-            elif name == "paper":
-                message = _paper_id_problem(arg, known)
-                if message:
-                    problems.append(Problem(shown, i + 1, 1, message, "directive"))
+        markdown, _ = get_data(text)
+        _, found = expand(markdown, page, kb, reports, source=f"{docs}/{page}",
+                          offset=text.count("\n") - markdown.count("\n"), broken_ids=broken)
+        problems += found
     return problems
 
 
@@ -118,7 +128,7 @@ def _papers(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -
     if arg and arg not in kb.categories:
         return "", f"unknown category '{arg}'; known: {', '.join(sorted(kb.categories))}"
     members = [p for p in kb.sorted_papers() if not arg or p.category == arg]
-    return paper_table(members, kb, page, sortable=True), None
+    return paper_table(members, kb, page, sortable=True, show_category=not arg), None
 
 
 def _stats(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -> tuple[str, str | None]:
@@ -142,7 +152,7 @@ def _reports(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) 
     if not reports:
         return "暂无周报。", None
     # A title that already says the date ("周报 2024-04-19") is not prefixed with it again.
-    return "\n".join(f"- [{plain(r.title) if r.date in r.title else f'{r.date} · {plain(r.title)}'}]({rel(r.path, page)})"
+    return "\n".join(f"- {page_link(r.title if r.date in r.title else f'{r.date} · {r.title}', r.path, page)}"
                      for r in reports[:limit]), None
 
 
@@ -150,7 +160,7 @@ def _categories(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report
     lines = []
     for key, cat in kb.categories.items():
         n = sum(1 for p in kb.papers.values() if p.category == key)
-        lines.append(f"- [{plain(cat.title)}]({rel(f'categories/{key}.md', page)})（{n} 篇）：{cat.description}")
+        lines.append(f"- {page_link(cat.title, f'categories/{key}.md', page)}（{n} 篇）：{plain(cat.description)}")
     return "\n".join(lines), None
 
 

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import html
 import posixpath
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
-from xml.sax.saxutils import escape
 
 import markdown
 
 from litnotes.records.model import Paper
-from litnotes.site.cjk import CjkExtension
 from litnotes.records.validate import REPORTS_DIR, is_iso_date
+from litnotes.site.cjk import CjkExtension
+from litnotes.site.escape import attr, html_text
 
-__all__ = ["Report", "read_reports", "atom_feed", "FEED_PATH"]
+__all__ = ["FEED_PATH", "Report", "atom_feed", "read_in_week", "read_reports", "report_friday", "report_skeleton",
+           "report_week"]
 
 #: Where the feed is, relative to the site's root.  At the root, not in reports/: Material's
 #: script reads every ``<link rel="alternate">`` in a page's head as a translation of the
@@ -123,33 +125,33 @@ def atom_feed(reports: list[Report], site_url: str, site_name: str,
         summary = _plain_text(r.summary)
         content = _paragraph_html(r.summary, r.path, href)
         if ids:
-            items = "".join(f'<li><a href="{html.escape(href(f"papers/{i}/"))}">{_paper_label(known[i])}</a></li>'
+            items = "".join(f'<li><a href="{attr(href(f"papers/{i}/"))}">{_paper_label(known[i])}</a></li>'
                             for i in ids)
             content += f"<p>本期讨论的论文：</p><ul>{items}</ul>"
         entries.append(
             "  <entry>\n"
-            f"    <title>{escape(r.title)}</title>\n"
-            f'    <link rel="alternate" type="text/html" href="{escape(href(page))}"/>\n'
-            f"    <id>{escape(ident(page))}</id>\n"
-            f"    <updated>{r.date}T00:00:00Z</updated>\n"
-            f"    <summary>{escape(summary or r.title)}</summary>\n"
-            + (f'    <content type="html">{escape(content)}</content>\n' if content else "")
+            f"    <title>{html_text(r.title)}</title>\n"
+            f'    <link rel="alternate" type="text/html" href="{attr(href(page))}"/>\n'
+            f"    <id>{html_text(ident(page))}</id>\n"
+            f"    <updated>{html_text(r.date)}T00:00:00Z</updated>\n"
+            f"    <summary>{html_text(summary or r.title)}</summary>\n"
+            + (f'    <content type="html">{html_text(content)}</content>\n' if content else "")
             + "  </entry>\n")
     index = f"{REPORTS_DIR}/"
     return ('<?xml version="1.0" encoding="utf-8"?>\n'
             '<feed xmlns="http://www.w3.org/2005/Atom">\n'
-            f"  <title>{escape(site_name)} · 周报</title>\n"
-            f'  <link rel="alternate" type="text/html" href="{escape(href(index))}"/>\n'
-            f'  <link rel="self" type="application/atom+xml" href="{escape(href(FEED_PATH))}"/>\n'
-            f"  <id>{escape(ident(index))}</id>\n"
-            f"  <updated>{updated}</updated>\n"
-            f"  <author><name>{escape(site_name)}</name></author>\n"
+            f"  <title>{html_text(site_name)} · 周报</title>\n"
+            f'  <link rel="alternate" type="text/html" href="{attr(href(index))}"/>\n'
+            f'  <link rel="self" type="application/atom+xml" href="{attr(href(FEED_PATH))}"/>\n'
+            f"  <id>{html_text(ident(index))}</id>\n"
+            f"  <updated>{html_text(updated)}</updated>\n"
+            f"  <author><name>{html_text(site_name)}</name></author>\n"
             + "".join(entries) + "</feed>\n")
 
 
 def _paper_label(p: Paper) -> str:
     """'DIST · Knowledge Distillation from A Stronger Teacher', as HTML text."""
-    return html.escape(f"{p.abbr} · {p.title}" if p.abbr else p.title, quote=False)
+    return html_text(f"{p.abbr} · {p.title}" if p.abbr else p.title)
 
 
 _HREF = re.compile(r'href="([^"]*)"')
@@ -170,7 +172,7 @@ def _paragraph_html(markdown_text: str, page: str, href) -> str:
         if doc.endswith(".md"):
             doc = doc[:-3]
             doc = doc[: -len("index")] if doc == "index" or doc.endswith("/index") else doc + "/"
-        return f'href="{html.escape(href(doc) + ("#" + anchor if anchor else ""))}"'
+        return f'href="{attr(href(doc) + ("#" + anchor if anchor else ""))}"'
 
     return _HREF.sub(link, out)
 
@@ -181,3 +183,51 @@ def _plain_text(markdown_text: str) -> str:
         return ""
     text = re.sub(r"<[^>]+>", "", _paragraph_html(markdown_text, "", lambda page: page))
     return " ".join(html.unescape(text).split())
+
+
+def report_friday(today: _dt.date) -> _dt.date:
+    """The date of this week's report: the Friday of ``today``'s week (Monday to Sunday).
+
+    On Saturday and Sunday that is the Friday just past: the week being written up.
+    """
+    return today + _dt.timedelta(days=4 - today.weekday())
+
+
+def report_week(day: _dt.date) -> tuple[_dt.date, _dt.date]:
+    """The Monday and the Sunday of ``day``'s week: the papers read then belong to its report."""
+    monday = day - _dt.timedelta(days=day.weekday())
+    return monday, monday + _dt.timedelta(days=6)
+
+
+def read_in_week(day: _dt.date, reads: Mapping[str, str]) -> list[str]:
+    """Ids of the papers whose ``read:`` date (``reads``: id -> date) is in ``day``'s week, oldest read first."""
+    monday, sunday = (d.isoformat() for d in report_week(day))
+    return [pid for read, pid in sorted((read, pid) for pid, read in reads.items()
+                                        if is_iso_date(read) and monday <= read <= sunday)]
+
+
+def report_skeleton(day: _dt.date, reads: Mapping[str, str]) -> str:
+    """The Markdown of a new weekly report for ``day``.
+
+    The sections are those every report has had since 2024-04-19 (papers read, code practice,
+    project progress, math).  ``reads`` maps paper ids to their ``read:`` dates; every paper read
+    in ``day``'s week gets a ``::: paper`` line (oldest read first), which the build fills from
+    its record.  The hints are HTML comments: they never show on the site.
+    """
+    date = day.isoformat()
+    monday, sunday = report_week(day)
+    week = read_in_week(day, reads)
+    if week:
+        papers = ["每篇论文的标题、会议与代码链接以及摘要笔记都来自 `papers/` 中对应的记录，点击标题可查看完整的论文页面。", ""]
+        for pid in week:
+            papers += [f"::: paper {pid}", ""]
+    else:
+        papers = [(f"<!-- 没有记录的 read: 日期在 {monday.isoformat()} 至 {sunday.isoformat()} 之间。"
+                   f"读完一篇论文，在它的记录中写上 read: {date}，再在这里加一行 ::: paper 加上它的 id。 -->"), ""]
+    out = ["---", f"title: 周报 {date}", "---", "", f"# 周报 {date}", "",
+           "<!-- 本周小结：读了哪些方向的论文，下一步打算做什么。 -->", "",
+           "## 论文阅读", "", *papers, "---", "",
+           "## 代码实践", "", "<!-- 本周读过或写过的代码；较长的整理到 docs/code/ 并在这里链接。 -->", "", "---", "",
+           "## 项目进展", "", "<!-- 项目做到了哪一步，遇到了什么问题。 -->", "", "---", "",
+           "## 数学", "", "<!-- 本周的推导；完整的推导整理到 docs/math/ 并在这里链接。 -->", ""]
+    return "\n".join(out)

@@ -1,0 +1,218 @@
+"""The lineage of ``builds_on`` as a graph, drawn at build time.
+
+:func:`lineage_dot` writes Graphviz DOT for a set of papers (one paper's
+neighbourhood, or the whole knowledge base); :class:`Viz` lays it out with
+Graphviz compiled to WebAssembly (npm ``@viz-js/viz``) in the embedded V8 the
+build already runs KaTeX in (mini-racer), and :func:`clean_svg` makes the SVG
+fit inside a page.  The result needs no script and makes no request; every
+node is a link to its paper's page.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import posixpath
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from litnotes import LitnotesError
+from litnotes.records.model import KnowledgeBase
+from litnotes.site.escape import dot_string
+
+__all__ = ["VIZ_SCRIPT", "Viz", "VizError", "find_viz", "lineage_dot", "neighbourhood", "clean_svg", "page_url",
+           "relative_url"]
+
+VIZ_SCRIPT = "node_modules/@viz-js/viz/dist/viz-global.js"
+
+# mini-racer is a bare V8: no `location` (Emscripten asks it for the script's
+# address, unused since the WebAssembly is inlined) and no TextDecoder (Graphviz
+# hands back UTF-8 bytes). A small UTF-8 decoder is all it needs.
+_PRELUDE = r"""
+var location = {href: "file:///viz-global.js"};
+function TextDecoder() {}
+TextDecoder.prototype.decode = function (bytes) {
+  var out = [], i = 0, n = bytes ? bytes.length : 0;
+  while (i < n) {
+    var b = bytes[i++], cp;
+    if (b < 0x80) cp = b;
+    else if (b < 0xe0) cp = ((b & 0x1f) << 6) | (bytes[i++] & 0x3f);
+    else if (b < 0xf0) cp = ((b & 0x0f) << 12) | ((bytes[i++] & 0x3f) << 6) | (bytes[i++] & 0x3f);
+    else cp = ((b & 0x07) << 18) | ((bytes[i++] & 0x3f) << 12) | ((bytes[i++] & 0x3f) << 6) | (bytes[i++] & 0x3f);
+    out.push(String.fromCodePoint(cp));
+  }
+  return out.join("");
+};
+var litnotesViz = null, litnotesVizError = null;
+Viz.instance().then(function (v) { litnotesViz = v; }, function (e) { litnotesVizError = String(e); });
+function litnotesDraw(dot) {
+  var r = litnotesViz.render(dot, {format: "svg"});
+  if (r.status !== "success") {
+    return JSON.stringify({error: r.errors.map(function (e) { return e.message; }).join("; ")});
+  }
+  return JSON.stringify({svg: r.output});
+}
+"""
+
+
+class VizError(LitnotesError):
+    """Graphviz could not be started or rejected a graph."""
+
+
+def find_viz(start: Path) -> Path | None:
+    """``@viz-js/viz``'s script in ``node_modules`` of ``start`` or of the nearest folder above it (as Node looks)."""
+    for folder in (Path(start).resolve(), *Path(start).resolve().parents):
+        script = folder / VIZ_SCRIPT
+        if script.is_file():
+            return script
+    return None
+
+
+class Viz:
+    """Graphviz in an embedded V8; :meth:`render` turns DOT into SVG. V8 starts on the first render."""
+
+    def __init__(self, script: Path) -> None:
+        self._script = Path(script)
+        self._ctx: Any = None
+        # `mkdocs serve` draws the same graphs on every rebuild: keep each SVG (a few KB) by its DOT.
+        self._done: dict[str, str] = {}
+
+    @classmethod
+    def shared(cls, script: Path) -> "Viz":
+        """One instance per script for the process, so rebuilds reuse V8 and the drawn graphs."""
+        key = Path(script).resolve()
+        if key not in _SHARED:
+            _SHARED[key] = cls(key)
+        return _SHARED[key]
+
+    def _start(self) -> Any:
+        from py_mini_racer import MiniRacer
+
+        ctx = MiniRacer()
+        ctx.eval(self._script.read_text(encoding="utf-8"))
+        ctx.eval(_PRELUDE)
+        # Viz.instance() compiles the WebAssembly asynchronously; V8's event loop runs it.
+        deadline = time.monotonic() + 30
+        while not ctx.eval("litnotesViz !== null || litnotesVizError !== null"):
+            if time.monotonic() > deadline:
+                raise VizError(f"{self._script}: Graphviz did not start within 30 s")
+            time.sleep(0.005)
+        error = ctx.eval("litnotesVizError")
+        if error:
+            raise VizError(f"{self._script}: Graphviz did not start: {error}")
+        atexit.register(ctx.close)
+        return ctx
+
+    def render(self, dot: str) -> str:
+        """The SVG of a DOT graph, as Graphviz writes it; :class:`VizError` with Graphviz's message."""
+        if dot in self._done:
+            return self._done[dot]
+        if self._ctx is None:
+            self._ctx = self._start()
+        result = json.loads(self._ctx.call("litnotesDraw", dot))
+        if "error" in result:
+            raise VizError(f"Graphviz: {result['error']}")
+        self._done[dot] = result["svg"]
+        return result["svg"]
+
+
+_SHARED: dict[Path, Viz] = {}
+
+
+def page_url(src: str, directory_urls: bool = True) -> str:
+    """The site address (relative to the site root) of a docs-relative ``.md`` page, as MkDocs builds it."""
+    stem = src[:-3] if src.endswith(".md") else src
+    head, name = posixpath.split(stem)
+    if name == "index":
+        return f"{head}/" if head else ""
+    return f"{stem}/" if directory_urls else f"{stem}.html"
+
+
+def relative_url(target: str, page: str, directory_urls: bool = True) -> str:
+    """A link from the built page of ``page`` to the built page of ``target`` (both docs-relative ``.md``)."""
+    url = page_url(page, directory_urls)
+    here = url[:-1] if url.endswith("/") else posixpath.dirname(url)
+    there = page_url(target, directory_urls)
+    out = posixpath.relpath(there or ".", here or ".")
+    return out + "/" if (there.endswith("/") or not there) and not out.endswith("/") else out
+
+
+def neighbourhood(kb: KnowledgeBase, paper_id: str, depth: int = 2) -> set[str]:
+    """The paper, what it builds on and what builds on it, up to ``depth`` steps each way.
+
+    Bounded on purpose: a long chain of records would otherwise put the whole
+    chain on every page of it, and the build would grow as its square.
+    """
+    seen = {paper_id}
+    for step in (lambda i: kb.papers[i].builds_on if i in kb.papers else (),
+                 lambda i: kb.built_on_by.get(i, ())):
+        frontier = {paper_id}
+        for _ in range(depth):
+            frontier = {n for i in frontier for n in step(i) if n in kb.papers} - seen
+            seen |= frontier
+    return seen
+
+
+def lineage_dot(kb: KnowledgeBase, ids: Iterable[str], href: Callable[[str], str], *,
+                current: str | None = None, clusters: bool = False) -> str:
+    """Graphviz DOT of ``ids`` and the ``builds_on`` edges between them (older paper → newer).
+
+    ``href(paper_id)`` is the node's link; ``current`` is drawn bold; with
+    ``clusters`` the papers are grouped by category.
+    """
+    chosen = sorted((kb.papers[i] for i in set(ids) if i in kb.papers), key=lambda p: (p.year, p.label.lower()))
+    lines = [f"digraph {dot_string('lineage')} {{",
+             # No graph tooltip: Graphviz would wrap the graph and each cluster in an <a> without a link.
+             '  graph [rankdir=LR, bgcolor="transparent", fontname="sans-serif", fontsize=11, '
+             'nodesep=0.2, ranksep=0.35];',
+             '  node [shape=box, style="rounded", fontname="sans-serif", fontsize=11, height=0.3, '
+             'margin="0.12,0.04", class="litnotes-graph-node"];',
+             "  edge [arrowsize=0.6];"]
+
+    def node(p: Any) -> str:
+        extra = ', style="rounded,bold", class="litnotes-graph-node litnotes-graph-current"' if p.id == current else ""
+        return (f"  {dot_string(p.id)} [label={dot_string(p.label)}, URL={dot_string(href(p.id))}, "
+                f"tooltip={dot_string(f'{p.title} ({p.year})')}{extra}];")
+
+    if clusters:
+        for key, cat in kb.categories.items():
+            members = [p for p in chosen if p.category == key]
+            if members:
+                lines.append(f"  subgraph {dot_string('cluster_' + key)} {{")
+                lines.append(f'    graph [label={dot_string(cat.title)}, style="rounded,dashed", color="gray60"];')
+                lines += ["  " + node(p) for p in members]
+                lines.append("  }")
+        lines += [node(p) for p in chosen if p.category not in kb.categories]
+    else:
+        lines += [node(p) for p in chosen]
+    present = {p.id for p in chosen}
+    for p in chosen:
+        for base in p.builds_on:
+            if base in present:
+                lines.append(f"  {dot_string(base)} -> {dot_string(p.id)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
+
+
+def clean_svg(svg: str, label: str) -> str:
+    """Graphviz's SVG as inline HTML: no XML prolog or comments, scales down to the column, named for screen readers."""
+    svg = _COMMENT.sub("", _PROLOG.sub("", svg, count=1))
+    svg = _SIZE.sub(lambda m: f'<svg class="litnotes-graph-svg" role="img" aria-label="{_attr(label)}" '
+                              f'width="{m.group(1)}pt" height="{m.group(2)}pt" '
+                              f'style="max-width: 100%; height: auto"', svg, count=1)
+    # A blank line would end the raw HTML block in Markdown.
+    return "\n".join(line for line in svg.splitlines() if line.strip())
+
+
+def _attr(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
