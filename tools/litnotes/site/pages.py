@@ -250,12 +250,14 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
         pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base, mentions.get(p.id, ()), graph)
     pages[LINEAGE] = _lineage_page(kb, draw, directory_urls)
 
+    # The status column and its filter only once there is a reading list.
+    reading_list = any(p.reading_status != "read" for p in papers)
     pages["papers/index.md"] = (
         f"# 全部论文\n\n共 {len(papers)} 篇论文，{sum(1 for p in papers if p.code)} 篇有官方代码。"
-        "可按文字、分类、会议、年份、标签、阅读状态与代码筛选，点击表头（或用键盘）按该列排序。"
+        f"可按文字、分类、会议、年份、标签{'、阅读状态' if reading_list else ''}与代码筛选，"
+        "点击表头（或用键盘）按该列排序。"
         + _reading_list_note(papers) + "\n\n"
-        + paper_table(papers, kb, "papers/index.md", sortable=True,
-                      status=any(p.reading_status != "read" for p in papers)) + "\n")
+        + paper_table(papers, kb, "papers/index.md", sortable=True, status=reading_list) + "\n")
     pages[_TO_READ] = _to_read_page(papers, kb)
 
     cat_entries = []
