@@ -389,3 +389,19 @@ def test_without_katex_the_build_says_to_run_make_setup(tmp_path):
     assert result.returncode != 0
     assert "node_modules/katex/dist/katex.min.js: not found" in result.stderr
     assert "run `make setup`" in result.stderr
+
+
+def test_equation_number_sits_beside_the_formula_and_inline_ends_in_a_box(katex):
+    # On a phone the number must not be drawn over a formula that scrolls (math.css): it
+    # comes after KaTeX's box, hidden from screen readers, which read the MathML's number.
+    display = katex.render(r"a + b = c \tag{7}", True, DEFAULT_MACROS)
+    box, _, tag = display.rpartition('<span class="katex math-tag" aria-hidden="true">')
+    assert box.startswith('<span class="katex-display">') and "katex-tag" not in box
+    assert '<span class="katex-tag">' in tag and re.sub(r"<[^>]+>", "", tag) == "(7)"
+    mathml = box[box.index('<span class="katex-mathml">'):box.index('<span class="katex-html"')]
+    assert "(7)" in re.sub(r"<[^>]+>", "", mathml)  # still read out from the MathML
+    assert katex.render("a + b", True, DEFAULT_MACROS).count("math-tag") == 0
+    # An inline formula's last piece has a box of its own, so "。" can stay with it (reader.css).
+    inline = katex.render("a + b", False, DEFAULT_MACROS)
+    assert inline.endswith('</span><span class="katex-end" aria-hidden="true"><span class="katex-base">'
+                           + inline.rpartition('<span class="katex-base">')[2])

@@ -41,7 +41,11 @@ def _article(page):
 
 
 def _heading(page) -> str:
-    return _article(page).locator("h1").first.inner_text().replace("¶", "").strip()
+    """The page's h1 without the paper's short name shown beside the title."""
+    h1 = _article(page).locator("h1").first
+    text = h1.evaluate("h => [...h.childNodes].filter(n => !n.classList?.contains('litnotes-abbr'))"
+                       ".map(n => n.textContent).join('')")
+    return text.replace("¶", "").strip()
 
 
 # --- navigation ------------------------------------------------------------------

@@ -38,7 +38,7 @@ __all__ = ["LitnotesPlugin"]
 
 log = logging.getLogger("mkdocs.plugins.litnotes")
 
-_ASSETS = ("litnotes.css", "litnotes.js", "litnotes-preview.css")
+_ASSETS = ("litnotes.css", "litnotes.js", "litnotes-preview.css", "reader.css")
 _RECORD_BLOCK = re.compile(r'<div class="litnotes-md">\n.*?\n</div>', re.DOTALL)
 # A relative destination: no scheme, not absolute, not only a fragment.
 _RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/|#)([^"]+)"')
@@ -58,6 +58,9 @@ class _Config(Config):
 def _edit_base(config, docs: Path, root: Path, branch: str) -> str | None:
     """The address that repository paths are appended to for 'edit' links, if the site has one."""
     edit_uri = config.edit_uri or ""
+    if edit_uri and config.repo_url and not edit_uri.startswith(("http://", "https://")):
+        # As MkDocs reads it: relative to the repository, so the branch is named once.
+        edit_uri = urljoin(config.repo_url.rstrip("/") + "/", edit_uri)
     if edit_uri.startswith(("http://", "https://")):
         # edit_uri names the docs folder; its parent is the repository root.
         docs_rel = docs.relative_to(root).as_posix() if docs.is_relative_to(root) else docs.name

@@ -66,8 +66,10 @@ BLOCK_KINDS: dict[str, tuple[str, str]] = {
 }
 _PROOF_TITLE = "证明"
 
-# Bumped when the options below change, so stale disk caches are ignored.
-_OPTIONS_VERSION = 1
+# Bumped when the options below (or what :func:`_tag_beside` and :func:`_end_marked` make of
+# the output) change,
+# so stale disk caches are ignored.
+_OPTIONS_VERSION = 4
 _RENDER_JS = r"""
 var console = {log: function () {}, warn: function () {}, error: function () {}};
 function litnotesRender(tex, displayMode, macros) {
@@ -121,13 +123,17 @@ class Katex:
         self.renders = 0
 
     def render(self, tex: str, display: bool, macros: Mapping[str, str]) -> str:
-        """Return KaTeX's HTML for ``tex``; raise :class:`KatexError` with KaTeX's message."""
+        """Return KaTeX's HTML for ``tex``; raise :class:`KatexError` with KaTeX's message.
+
+        A display formula's equation number comes after KaTeX's box (:func:`_tag_beside`);
+        an inline formula's last piece is marked (:func:`_end_marked`).
+        """
         self.renders += 1
         # KaTeX stores \gdef definitions in the macros object, so each call gets a fresh one.
         out = json.loads(self._context().call("litnotesRender", tex, display, json.dumps(dict(macros))))
         if "error" in out:
             raise KatexError(out["error"])
-        return out["html"]
+        return _tag_beside(out["html"]) if display else _end_marked(out["html"])
 
     @property
     def started(self) -> bool:
@@ -154,6 +160,56 @@ class Katex:
             self._ctx = ctx
             atexit.register(self.close)
         return self._ctx
+
+
+# KaTeX ends a display formula with its equation number, the last child of .katex-html,
+# then closes .katex-html, .katex and .katex-display.
+_TAG_OPEN = '<span class="katex-tag">'
+_DISPLAY_END = "</span></span></span>"
+
+
+def _tag_beside(html: str) -> str:
+    """Move a display formula's equation number out of KaTeX's box, to sit beside it.
+
+    KaTeX positions the number absolutely over the right end of the formula, so
+    on a phone a formula wider than the screen runs under its number.  Beside
+    it, the formula scrolls in its own box (``math.css``) while the number stays
+    in view.  The MathML keeps the number for screen readers, so the moved copy
+    is hidden from them like the rest of KaTeX's HTML.  Output of another shape
+    is returned unchanged.
+    """
+    start = html.rfind(_TAG_OPEN)
+    if start < 0 or not html.endswith(_DISPLAY_END):
+        return html
+    tag = html[start:-len(_DISPLAY_END)]
+    if tag.count("<span") != tag.count("</span>"):
+        return html  # not the formula's last child after all
+    return f'{html[:start]}{_DISPLAY_END}<span class="katex math-tag" aria-hidden="true">{tag}</span>'
+
+
+_BASE_OPEN = '<span class="katex-base">'
+_INLINE_END = "</span></span>"  # closes .katex-html and .katex
+
+
+def _end_marked(html: str) -> str:
+    """Move an inline formula's last piece out of ``.katex-html``, into ``span.katex-end``.
+
+    A browser may break a line between the pieces of a formula and after it; a
+    Chinese full stop after a formula then may start the next line.  Chromium
+    decides about the break after the formula by the boxes it closes there, so
+    the last piece gets a box of its own, outside ``.katex-html``, which
+    ``reader.css`` keeps from wrapping when Chinese punctuation follows (see
+    :mod:`litnotes.site.cjk`), while the rest of the formula can still break.
+    Like the rest of KaTeX's HTML it is hidden from screen readers, which read
+    the MathML.  Output of another shape is returned unchanged.
+    """
+    start = html.rfind(_BASE_OPEN)
+    if start < 0 or not html.endswith(_INLINE_END):
+        return html
+    last = html[start:-len(_INLINE_END)]
+    if last.count("<span") != last.count("</span>"):
+        return html
+    return f'{html[:start]}</span><span class="katex-end" aria-hidden="true">{last}</span></span>'
 
 
 _ENGINES: dict[Path, Katex] = {}

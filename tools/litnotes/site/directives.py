@@ -139,7 +139,9 @@ def _reports(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) 
         return "", f"'::: reports' takes a number of reports, got '{arg}'"
     if not reports:
         return "暂无周报。", None
-    return "\n".join(f"- {page_link(f'{r.date} · {r.title}', r.path, page)}" for r in reports[:limit]), None
+    # A title that already says the date ("周报 2024-04-19") is not prefixed with it again.
+    return "\n".join(f"- {page_link(r.title if r.date in r.title else f'{r.date} · {r.title}', r.path, page)}"
+                     for r in reports[:limit]), None
 
 
 def _categories(arg: str, page: str, kb: KnowledgeBase, reports: Sequence[Report]) -> tuple[str, str | None]:

@@ -16,13 +16,15 @@ from litnotes.site.graph import clean_svg, lineage_dot, neighbourhood, relative_
 from litnotes.site.mentions import Mention, collect_mentions, mentions_section
 from litnotes.site.exports import citation, papers_bib, papers_json
 from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
-from litnotes.site.reports import Report, atom_feed
+from litnotes.site.reports import FEED_PATH, Report, atom_feed
 from litnotes.site.escape import (Markdown, attr_value, code_block, front_matter, link, markdown_safe,
                                   page_link, plain)
 
 __all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
 
 EXPORTS = ("papers.bib", "papers.json")
+#: Search weight of a paper's page (``search: boost`` front matter) against other pages' sections.
+PAPER_SEARCH_BOOST = 2
 LINEAGE = "lineage.md"
 _NO_CODE = "无官方代码"
 _STATUS = {"to-read": "待读", "reading": "在读", "read": "已读"}
@@ -115,6 +117,8 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
     cat = kb.categories.get(p.category)
     venue = kb.venues.get(p.venue)
     header: dict[str, object] = {"title": p.title}
+    # A paper's page ranks above the report sections and code notes that repeat its title or short name.
+    header["search"] = {"boost": PAPER_SEARCH_BOOST}
     if p.tags:
         header["tags"] = list(p.tags)
     front = [front_matter(header).rstrip("\n")]
@@ -130,9 +134,11 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
         rows.append(("阅读于", _link(f"{p.read} 周报", f"reports/{p.read}.md", page) if report else plain(p.read)))
     if p.reading_status != "read":
         rows.append(("状态", _link(_STATUS[p.reading_status], _TO_READ, page)))
-    out = front + ["", f"# {plain(p.title)}", ""]
+    # The short name sits in the heading, so that searching it finds this page by its title.
+    abbr = f' <span class="litnotes-abbr">{plain(p.abbr)}</span>' if p.abbr else ""
+    out = front + ["", f"# {plain(p.title)}{abbr}", ""]
     if p.abbr:
-        out += [f"**{plain(p.abbr)}** · {_venue_label(p, kb)}", ""]
+        out += [_venue_label(p, kb), ""]
     out += ["| 项目 | 内容 |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
     out += ["## 笔记", "", markdown_safe(p.summary).strip(), ""]
     if p.notes:
@@ -151,10 +157,12 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
                                              for b in later] + [""]
     out += mentions_section(mentions, page)
     # The same entry as in papers.bib (one citation per paper), in a fence nothing inside can close.
-    out += ["## BibTeX", "", code_block(citation(p, kb), "bibtex"), ""]
+    # The entry and the edit link repeat the page or say nothing about the paper: not searched.
+    out += ["## BibTeX", "", '<div data-search-exclude="" markdown>', "", code_block(citation(p, kb), "bibtex"), "",
+            "</div>", ""]
     if edit_base:
         out += [link(f"编辑此记录（{p.path}）", edit_base + p.path, schemes=("https", "http"),
-                     icon=Markdown(":material-file-edit-outline:")), ""]
+                     icon=Markdown(":material-file-edit-outline:")), "{: data-search-exclude }", ""]
     return "\n".join(out)
 
 
@@ -214,8 +222,11 @@ def charts(kb: KnowledgeBase) -> tuple[str, str]:
 
 
 def chart_html(svg: str) -> str:
-    """A chart from :func:`charts` (SVG built by :mod:`litnotes.site.charts` from escaped values), boxed."""
-    return f'<div class="litnotes-chart-box">{svg}</div>'
+    """A chart from :func:`charts` (SVG built by :mod:`litnotes.site.charts` from escaped values), boxed.
+
+    Its labels are not searched: they would match every query for a category.
+    """
+    return f'<div class="litnotes-chart-box" data-search-exclude>{svg}</div>'
 
 
 def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base: str | None = None,
@@ -281,7 +292,7 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
 
     pages["tags.md"] = "# 标签\n\n<!-- material/tags -->\n"
     pages["reports/index.md"] = _reports_index(list(reports), kb)
-    pages["reports/feed.xml"] = atom_feed(list(reports), site_url or "", site_name)
+    pages[FEED_PATH] = atom_feed(list(reports), site_url or "", site_name, kb.papers)
     pages["papers.bib"] = papers_bib(kb)
     pages["papers.json"] = papers_json(kb)
     return pages
@@ -307,7 +318,7 @@ def _to_read_page(papers: Sequence[Paper], kb: KnowledgeBase) -> str:
 def _reports_index(reports: list[Report], kb: KnowledgeBase) -> str:
     page = "reports/index.md"
     out = ["# 周报", "", f"共 {len(reports)} 篇周报，按时间从新到旧排列。"
-           "订阅：[Atom 订阅源](feed.xml)。", ""]
+           f"订阅：{_link('Atom 订阅源', FEED_PATH, page)}。", ""]
     # Grouped once: scanning every paper for every report grows as papers × reports.
     by_date: dict[str, list[Paper]] = {}
     for p in kb.papers.values():
