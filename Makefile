@@ -53,6 +53,7 @@ check: setup
 	$(BIN)/litnotes check
 
 test: setup
+	$(BIN)/ruff check tools tests bench
 	$(BIN)/litnotes check
 	$(BIN)/python -m pytest
 	$(BIN)/mkdocs build --strict -d site

@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", action="store_true", help="profile the static baseline instead")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--out", type=Path, help="also save the raw profile here")
-    parser.add_argument("--cold", action="store_true", help="empty the KaTeX cache (disk and memory) before the profiled build")
+    parser.add_argument("--cold", action="store_true",
+                        help="empty the KaTeX cache (disk and memory) before the profiled build")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="litnotes-profile-") as tmp:
         site = synth.make_kb(Path(tmp) / "kb", args.papers, args.papers // 4, 50)

@@ -56,6 +56,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import contextlib
+
 import synth
 
 MKDOCS = [sys.executable, "-m", "mkdocs"]
@@ -120,7 +122,8 @@ def table(rows: Sequence[Row]) -> str:
     for r in rows:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "—"
         target = f"≤ {r.target:g}" if r.target is not None else "—"
-        out.append(f"| {r.item} | {r.measure} | {r.ours.text()} | {r.baseline.text()} | {ratio} | {target} | {r.holds} |")
+        cells = (r.item, r.measure, r.ours.text(), r.baseline.text(), ratio, target, r.holds)
+        out.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(out)
 
 
@@ -336,10 +339,8 @@ class Server:
             if self.proc.poll() is not None:
                 return
             stop()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
 
 
 def copy_site(site: synth.Site, root: Path) -> synth.Site:
@@ -391,10 +392,7 @@ class Plan:
 
 
 def plan(args: argparse.Namespace) -> Plan:
-    if args.quick:
-        p = Plan(200, 50, 10, 600, 2000, 1, 3)
-    else:
-        p = Plan(1000, 250, 50, 3000, 10_000, 3, 5)
+    p = Plan(200, 50, 10, 600, 2000, 1, 3) if args.quick else Plan(1000, 250, 50, 3000, 10000, 3, 5)
     if args.runs:
         p.build_runs = args.runs
     return p
@@ -455,7 +453,8 @@ def run(args: argparse.Namespace) -> str:
         else:
             rows.append(Row("2", f"strict build, {size} (no math plugin)", figures["warm"], figures["base"], 1.3))
         full = "2b" if cold else "2"
-        rows.append(Row("3", f"strict build, {p.growth:,} vs {p.papers:,} papers (reports × {p.growth // p.papers} too)",
+        growth = f"strict build, {p.growth:,} vs {p.papers:,} papers (reports × {p.growth // p.papers} too)"
+        rows.append(Row("3", growth,
                         figures["big"], figures["warm"], round(1.1 * p.growth / p.papers, 2)))
         rows.append(Row("4", f"`mkdocs serve`: edit one record → page reloaded, vs the full build ({full})",
                         server.reload, figures["warm"], 1.0,
@@ -495,7 +494,8 @@ def run(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs and smaller sizes (a smoke test, not the figures)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer runs and smaller sizes (a smoke test, not the figures)")
     parser.add_argument("--runs", type=int, help="rounds of builds and serve edits (default 3; 1 with --quick)")
     parser.add_argument("--keep", metavar="DIR", help="generate into DIR (replaced) and keep it afterwards")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table and notes to FILE")

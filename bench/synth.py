@@ -283,14 +283,16 @@ _DISPLAY = [
      r"{\sqrt{\sum_i (u_i - \bar u)^2} \sqrt{\sum_i (v_i - \bar v)^2}} + {n} \cdot 0"),
     r"\frac{\partial \mathcal{L}}{\partial z_i} = \frac{1}{\tau} \left( q_i - p_i \right), \quad i \le {n}",
     r"f\Big(\mathbb{E}[X]\Big) \le \mathbb{E}\big[f(X)\big], \qquad f''(x) \ge 0,\ x \in [0, {n}]",
-    r"\mathcal{L} = (1 - \alpha) \, \mathrm{CE}(y, p^{S}) + \alpha \, \tau^2 \, \mathrm{KL}(p^{T} \| p^{S}), \ \alpha = 0.{n}",
+    (r"\mathcal{L} = (1 - \alpha) \, \mathrm{CE}(y, p^{S}) + \alpha \, \tau^2 \, "
+     r"\mathrm{KL}(p^{T} \| p^{S}), \ \alpha = 0.{n}"),
     (r"\begin{aligned} G_{ij} &= \frac{1}{HW} \sum_{h,w} F_{i,h,w} F_{j,h,w} \\ "
      r"\mathcal{L}_{\mathrm{ICC}} &= \frac{1}{C^2} \| G^{T} - G^{S} \|_F^2 + {n} \end{aligned}"),
     (r"\nabla_{\theta} \mathcal{L} = \mathbb{E}_{x \sim \mathcal{D}} \left[ \sum_{k=1}^{{n}} "
      r"\nabla_{\theta} \ell(f_\theta(x), y_k) \right]"),
 ]
 _INLINE = [
-    r"\tau = {n}", r"p^{T}_{{n}}", r"z_i / \tau", r"\alpha \in [0, 1]", r"\mathbf{F} \in \mathbb{R}^{C \times H \times W}",
+    r"\tau = {n}", r"p^{T}_{{n}}", r"z_i / \tau", r"\alpha \in [0, 1]",
+    r"\mathbf{F} \in \mathbb{R}^{C \times H \times W}",
     r"\lambda_{{n}} = 10^{-3}", r"\mathrm{KL} \ge 0", r"\hat y = \arg\max_i p_i", r"\sigma(x) = 1/(1+e^{-x})",
     r"\| \cdot \|_2", r"\theta_{t+1} = \theta_t - \eta \nabla \mathcal{L}", r"k = {n}",
 ]

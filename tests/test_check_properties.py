@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litnotes.cli import main
-from litnotes.records.load import Source, parse_yaml
 from litnotes.problems import Problem
+from litnotes.records.load import Source, parse_yaml
 from litnotes.records.validate import load_knowledge_base
 
 REPO = Path(__file__).resolve().parent.parent

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import markdown
-
 from litnotes.site.cjk import is_wide
 
 

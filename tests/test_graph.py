@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from litnotes.records.model import KnowledgeBase
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.graph import Viz, clean_svg, find_viz, lineage_dot, neighbourhood, page_url, relative_url

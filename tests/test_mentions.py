@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.mentions import Mention, collect_mentions, mentions_section, read_pages
 from litnotes.site.pages import render_site
@@ -74,7 +73,7 @@ def test_paper_page_lists_mentions_once_rendered(kb):
 
 
 def test_the_dist_paper_is_mentioned_by_its_report_code_note_and_math_page():
-    kb, problems = load_knowledge_base(ROOT)
+    kb, _problems = load_knowledge_base(ROOT)
     found = collect_mentions(read_pages(ROOT / "docs"), kb)
     pages = {m.page for m in found["dist2022"]}
     assert {"reports/2024-04-19.md", "code/dist-pearson.md", "math/kl.md"} <= pages

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import markdown
 import pytest
-
 from litnotes.records.model import Paper
+from litnotes.records.validate import load_knowledge_base
 from litnotes.site.pages import render_site
 from litnotes.site.reports import read_reports
-from litnotes.records.validate import load_knowledge_base
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
 GOLDEN = Path(__file__).parent / "golden" / "render"

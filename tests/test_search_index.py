@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.pages import PAPER_SEARCH_BOOST
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
-
 from litnotes.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from litnotes import LitnotesError
 from litnotes.problems import FORMATS, format_problems
@@ -28,8 +28,8 @@ class CommandError(LitnotesError):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from litnotes.site.directives import check_docs
     from litnotes.records.validate import load_knowledge_base, record_ids
+    from litnotes.site.directives import check_docs
 
     kb, problems = load_knowledge_base(args.root, args.papers, args.docs)
     if not any(p.rule == "usage" for p in problems):
@@ -56,10 +56,10 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from litnotes.site.pages import render_site
-    from litnotes.site.mentions import read_pages
-    from litnotes.site.reports import read_reports
     from litnotes.records.validate import load_knowledge_base
+    from litnotes.site.mentions import read_pages
+    from litnotes.site.pages import render_site
+    from litnotes.site.reports import read_reports
 
     kb, problems = load_knowledge_base(args.root, args.papers, args.docs)
     if problems:
@@ -85,7 +85,8 @@ def _cmd_links(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="litnotes", description="Check and publish a literature-notes knowledge base.")
+    parser = argparse.ArgumentParser(prog="litnotes",
+                                     description="Check and publish a literature-notes knowledge base.")
     parser.add_argument("--root", default=".", help="repository root (default: current folder)")
     parser.add_argument("--papers", default="papers", help="records folder, relative to the root (default: papers)")
     parser.add_argument("--docs", default="docs", help="hand-written pages, relative to the root (default: docs)")

@@ -487,7 +487,8 @@ def _number_blocks(out: PageMath, source: str, path: str, page_title: str) -> No
 
 
 def _bad_name(name: str) -> str:
-    return f"label name '{name}' must be letters, digits, '_', '-', '.' or ':' (no spaces), e.g. \\label{{jensen-finite}}"
+    return (f"label name '{name}' must be letters, digits, '_', '-', '.' or ':' (no spaces), "
+            "e.g. \\label{jensen-finite}")
 
 
 def _render_segments(
@@ -510,7 +511,8 @@ def _render_segments(
         out.formulas += 1
         display = m.group("tag") == "div"
         tex = htmllib.unescape(m.group("math"))
-        if display and tex.startswith("\\[") and tex.endswith("\\]") or not display and tex.startswith("\\(") and tex.endswith("\\)"):
+        opener, closer = ("\\[", "\\]") if display else ("\\(", "\\)")
+        if tex.startswith(opener) and tex.endswith(closer):
             tex = tex[2:-2]
         at = (
             where.find(tex.strip(), _first_line(tex))
@@ -599,7 +601,8 @@ def resolve_refs(
         text = f"({target.number})" if cmd == "eqref" else str(target.number)
         url = href(target)
         # Numbers restart on each page: a reference to another page names that page.
-        title = target.caption if url.startswith("#") or not target.page_title else f"{target.page_title} · {target.caption}"
+        same_page = url.startswith("#") or not target.page_title
+        title = target.caption if same_page else f"{target.page_title} · {target.caption}"
         return f'<a class="math-ref" href="{htmllib.escape(url)}" title="{htmllib.escape(title)}">{text}</a>'
 
     return _PLACEHOLDER.sub(link, html), problems

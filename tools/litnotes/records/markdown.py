@@ -164,7 +164,8 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("html_inline", lambda self, tokens, idx, options, env: escapeHtml(tokens[idx].content))
     # A record's heading must not add a section to the page around it (the paper page's sections
     # are the same for every record): it is shown as a bold paragraph of its own.
-    md.add_render_rule("heading_open", lambda self, tokens, idx, options, env: '<p class="litnotes-md-heading"><strong>')
+    md.add_render_rule("heading_open",
+                       lambda self, tokens, idx, options, env: '<p class="litnotes-md-heading"><strong>')
     md.add_render_rule("heading_close", lambda self, tokens, idx, options, env: "</strong></p>\n")
     md.add_render_rule("text", _render_text)
     md.add_render_rule("link_open", _render_link_open)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["Paper", "Category", "Venue", "KnowledgeBase", "arxiv_url", "doi_url"]
+__all__ = ["Category", "KnowledgeBase", "Paper", "Venue", "arxiv_url", "doi_url"]
 
 
 def doi_url(doi: str) -> str:

@@ -26,11 +26,12 @@ from typing import Any
 import fastjsonschema
 import yaml
 
+from litnotes.problems import Problem
 from litnotes.records import markdown as record_markdown
 from litnotes.records.load import Source, locate, parse_yaml, read_source
 from litnotes.records.model import Category, KnowledgeBase, Paper, Venue
-from litnotes.problems import Problem
-from litnotes.site.escape import URL_UNSAFE, url as page_url
+from litnotes.site.escape import URL_UNSAFE
+from litnotes.site.escape import url as page_url
 
 __all__ = [
     "CATEGORIES_FILE",
@@ -94,7 +95,7 @@ def _schema_problems(source: Source, data: Any, name: str, wrap: str | None = No
     try:
         _fast_validator(name)(instance)
         return []
-    except Exception as fast_error:  # noqa: BLE001 - any failure, even a crash on odd data: ask jsonschema
+    except Exception as fast_error:
         first = fast_error
     problems = []
     for err in _full_validator(name).iter_errors(instance):
@@ -173,7 +174,7 @@ def _describe(source: Source, err: Any, skip: int) -> list[Problem]:
         msg = f"'{name}' must be {_EXPECTED.get(want, want)}, got {article}{_kind_of(got)}{shown}"
         if want == "string" and isinstance(got, (int, float, bool)) and not hint:
             hint = "put the value in quotes"
-    elif kind == "minItems" or kind in ("minLength", "pattern") and isinstance(got, str) and not got.strip():
+    elif kind == "minItems" or (kind in ("minLength", "pattern") and isinstance(got, str) and not got.strip()):
         msg = f"'{name}' must not be empty"
     elif kind == "pattern":
         msg = f"'{name}' has an invalid value {_shown(got)}"
@@ -259,8 +260,8 @@ def _load_mapping(path: Path, display: str, what: str,
         empty = "file is empty" if not source.text.strip() else "file has no fields"
         return source, None, [Problem(display, 1, 1, f"{empty}; {what}", "empty")]
     if not isinstance(data, dict):
-        return source, None, [Problem(display, 1, 1, f"the top level must be a mapping of fields, got {_kind_of(data)}; "
-                                      "write 'field: value' lines", "top-level")]
+        return source, None, [Problem(display, 1, 1, "the top level must be a mapping of fields, got "
+                                      f"{_kind_of(data)}; write 'field: value' lines", "top-level")]
     return source, data, []
 
 

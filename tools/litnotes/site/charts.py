@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from litnotes.site.escape import attr, html_text
 
-__all__ = ["bar_chart", "WIDTH", "FONT_SIZE"]
+__all__ = ["FONT_SIZE", "WIDTH", "bar_chart"]
 
 #: Drawing width in SVG units = the largest width shown, in CSS pixels; about the text
 #: column of a 390 px phone, so a phone shows the chart at (nearly) its drawn size.

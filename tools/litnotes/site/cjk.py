@@ -28,7 +28,7 @@ from markdown import Extension, Markdown
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-__all__ = ["CjkExtension", "makeExtension", "is_wide"]
+__all__ = ["CjkExtension", "is_wide", "makeExtension"]
 
 # Inline math as pymdownx.arithmatex leaves it, before litnotes-math renders it.
 _MATH_CLASS = "arithmatex"
@@ -37,10 +37,11 @@ _NO_BREAK_BEFORE = "。，、；：？！）］｝〕〉》」』】〗〙〛”
 _LEADING_PUNCT = re.compile(f"^[{re.escape(_NO_BREAK_BEFORE)}]+")
 _SOFT_BREAK = re.compile(r"[ \t]*\n[ \t]*")
 # Elements whose text is laid out as its own block: a soft break never joins across them.
-_BLOCKS = frozenset(
-    "address article aside blockquote body dd details div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot th thead tr ul".split()
-)
+_BLOCKS = frozenset([
+    "address", "article", "aside", "blockquote", "body", "dd", "details", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+    "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+])
 _OPAQUE = frozenset(("pre", "code", "script", "style", "kbd", "samp"))
 
 
@@ -54,7 +55,7 @@ def is_wide(char: str) -> bool:
 class _Slot:
     """A piece of inline text in document order: ``node.text`` or ``node.tail``."""
 
-    __slots__ = ("node", "attr")
+    __slots__ = ("attr", "node")
 
     def __init__(self, node: etree.Element, attr: str) -> None:
         self.node, self.attr = node, attr
@@ -125,7 +126,7 @@ class _CjkTreeprocessor(Treeprocessor):
                     j += step
                 return ""
 
-            def join(m: re.Match[str]) -> str:
+            def join(m: re.Match[str], text: str = text, i: int = i) -> str:
                 before = text[m.start() - 1] if m.start() > 0 else neighbour(-1, i - 1)
                 after = text[m.end()] if m.end() < len(text) else neighbour(1, i + 1)
                 return "" if before and after and is_wide(before) and is_wide(after) else m.group(0)
@@ -143,5 +144,5 @@ class CjkExtension(Extension):
         md.treeprocessors.register(_CjkTreeprocessor(md), "litnotes_cjk", 15)
 
 
-def makeExtension(**kwargs) -> CjkExtension:  # noqa: N802 - the name Python-Markdown looks for
+def makeExtension(**kwargs) -> CjkExtension:
     return CjkExtension(**kwargs)

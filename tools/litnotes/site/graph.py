@@ -23,8 +23,17 @@ from litnotes import LitnotesError
 from litnotes.records.model import KnowledgeBase
 from litnotes.site.escape import dot_string
 
-__all__ = ["VIZ_SCRIPT", "Viz", "VizError", "find_viz", "lineage_dot", "neighbourhood", "clean_svg", "page_url",
-           "relative_url"]
+__all__ = [
+    "VIZ_SCRIPT",
+    "Viz",
+    "VizError",
+    "clean_svg",
+    "find_viz",
+    "lineage_dot",
+    "neighbourhood",
+    "page_url",
+    "relative_url",
+]
 
 VIZ_SCRIPT = "node_modules/@viz-js/viz/dist/viz-global.js"
 
@@ -81,7 +90,7 @@ class Viz:
         self._done: dict[str, str] = {}
 
     @classmethod
-    def shared(cls, script: Path) -> "Viz":
+    def shared(cls, script: Path) -> Viz:
         """One instance per script for the process, so rebuilds reuse V8 and the drawn graphs."""
         key = Path(script).resolve()
         if key not in _SHARED:

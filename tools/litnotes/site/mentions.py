@@ -26,7 +26,7 @@ from litnotes.records.model import KnowledgeBase
 from litnotes.site.escape import plain, rel
 from litnotes.site.fences import DIRECTIVE, code_lines
 
-__all__ = ["Mention", "collect_mentions", "mentions_section", "read_pages", "HEADING"]
+__all__ = ["HEADING", "Mention", "collect_mentions", "mentions_section", "read_pages"]
 
 HEADING = "被提及"
 

@@ -9,18 +9,17 @@ records, so every page is rendered from the complete :class:`KnowledgeBase`.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
 from litnotes.site.charts import bar_chart
+from litnotes.site.escape import Markdown, attr_value, code_block, front_matter, link, markdown_safe, page_link, plain
+from litnotes.site.exports import citation, papers_bib, papers_json
 from litnotes.site.graph import clean_svg, lineage_dot, neighbourhood, relative_url
 from litnotes.site.mentions import Mention, collect_mentions, mentions_section
-from litnotes.site.exports import citation, papers_bib, papers_json
-from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
 from litnotes.site.reports import FEED_PATH, Report, atom_feed
-from litnotes.site.escape import (Markdown, attr_value, code_block, front_matter, link, markdown_safe,
-                                  page_link, plain)
 
-__all__ = ["render_site", "paper_path", "paper_table", "paper_block", "charts", "chart_html", "EXPORTS"]
+__all__ = ["EXPORTS", "chart_html", "charts", "paper_block", "paper_path", "paper_table", "render_site"]
 
 EXPORTS = ("papers.bib", "papers.json")
 #: Search weight of a paper's page (``search: boost`` front matter) against other pages' sections.

@@ -218,7 +218,8 @@ def report_skeleton(day: _dt.date, reads: Mapping[str, str]) -> str:
     monday, sunday = report_week(day)
     week = read_in_week(day, reads)
     if week:
-        papers = ["每篇论文的标题、会议与代码链接以及摘要笔记都来自 `papers/` 中对应的记录，点击标题可查看完整的论文页面。", ""]
+        papers = ["每篇论文的标题、会议与代码链接以及摘要笔记都来自 `papers/` 中对应的记录，"
+                  "点击标题可查看完整的论文页面。", ""]
         for pid in week:
             papers += [f"::: paper {pid}", ""]
     else:

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as etree
 from markdown import Extension, Markdown
 from markdown.treeprocessors import Treeprocessor
 
-__all__ = ["SearchExcludeExtension", "makeExtension", "EXCLUDE"]
+__all__ = ["EXCLUDE", "SearchExcludeExtension", "makeExtension"]
 
 #: The attribute that Material's search plugin skips an element for.
 EXCLUDE = "data-search-exclude"
@@ -35,5 +35,5 @@ class SearchExcludeExtension(Extension):
         md.treeprocessors.register(_TableHeaders(md), "litnotes_search_exclude", 4)
 
 
-def makeExtension(**kwargs) -> SearchExcludeExtension:  # noqa: N802 - the name Python-Markdown looks for
+def makeExtension(**kwargs) -> SearchExcludeExtension:
     return SearchExcludeExtension(**kwargs)
