@@ -17,7 +17,7 @@ from litnotes.cli.report import run_report
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.directives import DIRECTIVE
 from litnotes.site.pages import render_site
-from litnotes.site.reports import read_in_week, read_reports, report_friday, report_skeleton
+from litnotes.site.reports import FEED_PATH, read_in_week, read_reports, report_friday, report_skeleton
 
 TESTS = Path(__file__).parent
 BASE = TESTS / "fixtures" / "check" / "_base"
@@ -132,7 +132,7 @@ def test_report_index_and_feed_pick_the_new_report_up(tmp_path):
     index = pages["reports/index.md"]
     assert "## [周报 2024-04-26](2024-04-26.md)" in index
     assert "阅读论文 1 篇：[Paper a2022](../papers/a2022.md)" in index
-    feed = ET.fromstring(pages["reports/feed.xml"])
+    feed = ET.fromstring(pages[FEED_PATH])
     ns = {"a": "http://www.w3.org/2005/Atom"}
     assert feed.find("a:entry/a:link", ns).get("href") == "https://example.invalid/kb/reports/2024-04-26/"
 

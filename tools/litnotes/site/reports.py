@@ -17,6 +17,7 @@ from litnotes.records.model import Paper
 from litnotes.records.validate import REPORTS_DIR, is_iso_date
 from litnotes.site.cjk import CjkExtension
 from litnotes.site.escape import attr, html_text
+from litnotes.site.fences import DIRECTIVE, code_lines
 
 __all__ = ["FEED_PATH", "Report", "atom_feed", "read_in_week", "read_reports", "report_friday", "report_skeleton",
            "report_week"]
@@ -30,9 +31,6 @@ FEED_PATH = "feed.xml"
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 _FRONT_TITLE = re.compile(r"\A---\n(?:.*\n)*?title:\s*(.+)\n(?:.*\n)*?---\n")
 _FRONT_MATTER = re.compile(r"\A---\n(?:.*\n)*?---\n")
-# A ``::: paper <id>`` line (litnotes.site.directives); a report names the papers it discusses so.
-_PAPER_DIRECTIVE = re.compile(r"^::: *paper +(\S+) *$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # Blocks that are not prose: headings, directives, quotes, lists, tables, HTML, rules, admonitions.
 _NOT_PROSE = re.compile(r"^(#|:::|>|[-*+] |\d+[.)] |\||<|---|\*\*\*|!!!|\?\?\?|\$\$)")
 
@@ -56,19 +54,15 @@ def _body(text: str) -> tuple[str, list[str]]:
     """The first paragraph of prose (Markdown) and the ``::: paper`` ids, outside code fences."""
     blocks: list[list[str]] = [[]]
     ids: list[str] = []
-    fence = None
-    for line in _FRONT_MATTER.sub("", text, count=1).split("\n"):
-        if m := _FENCE.match(line):
-            if fence is None:
-                fence = m.group(1)[0] * 3
-            elif line.strip().startswith(fence):
-                fence = None
-            blocks.append([])
+    lines = _FRONT_MATTER.sub("", text, count=1).split("\n")
+    # The site's one scanner decides what is code and what is a directive.
+    for line, code in zip(lines, code_lines(lines), strict=True):
+        if code:
+            if blocks[-1]:
+                blocks.append([])
             continue
-        if fence is not None:
-            continue
-        if m := _PAPER_DIRECTIVE.match(line):
-            ids.append(m.group(1))
+        if (d := DIRECTIVE.match(line)) and d.group(1) == "paper" and d.group(2):
+            ids.append(d.group(2).strip())
         if line.strip():
             blocks[-1].append(line)
         else:
