@@ -27,7 +27,8 @@ SITE = TESTS / "fixtures" / "site"
 CHECK = TESTS / "fixtures" / "check"
 SOURCES = {"papers": REPO, "site-fixture": SITE,
            **{f"check-{p.name}": p for p in sorted((CHECK / "good").iterdir()) if p.is_dir()}}
-_FENCE = re.compile(r"^## BibTeX\n\n(`{3,})bibtex\n(.*?)\n\1$", re.M | re.S)
+# The block may sit in a wrapper that keeps it out of the search index (<div data-search-exclude …>).
+_FENCE = re.compile(r"^## BibTeX\n\n(?:<div [^\n]*>\n\n)?(`{3,})bibtex\n(.*?)\n\1$", re.M | re.S)
 # Fields the record decides from its own fields, whatever its bibtex field says.
 _OWN = {"title", "author", "year", "booktitle", "journal", "howpublished"}
 

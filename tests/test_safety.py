@@ -133,7 +133,7 @@ def _assert_published_safely(root: Path, key: str) -> None:
     paper = kb.papers[key]
     meta, html = _html(pages[paper_path(key)])
     assert active_content(html) == [], paper_path(key)
-    assert set(meta) <= {"title", "tags"} and "\n" not in meta["title"]
+    assert set(meta) <= {"title", "tags", "search"} and "\n" not in meta["title"]
     assert len(_headings(html, 1)) == 1
     assert _headings(html, 2) == _sections(paper, kb)
     for path in ("papers/index.md", f"categories/{paper.category}.md", f"venues/{paper.venue}.md",

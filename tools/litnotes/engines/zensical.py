@@ -241,6 +241,10 @@ def _derived_config(out: Path, config_file: Path, extension: dict[str, Any] | No
     }
     if extension is not None:
         derived["markdown_extensions"] = [{"litnotes.engines.mdx": extension}]
+    # The project's template overrides (theme.custom_dir: overrides), from this folder.
+    overrides = config_file.parent / "overrides"
+    if overrides.is_dir():
+        derived["theme"] = {"custom_dir": os.path.relpath(overrides, out)}
     header = ("# Written by litnotes.engines.zensical (python -m litnotes.engines.zensical prepare);\n"
               "# edits are overwritten. The project's settings are in the inherited file.\n")
     return header + yaml.safe_dump(derived, allow_unicode=True, sort_keys=False)

@@ -156,10 +156,9 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
                                              for b in later] + [""]
     out += mentions_section(mentions, page)
     # The same entry as in papers.bib (one citation per paper), in a fence nothing inside can close.
-    # The entry and the edit link repeat the page or say nothing about the paper: not searched.
-    out += ["## BibTeX", "", '<div data-search-exclude="" markdown>', "", code_block(citation(p, kb), "bibtex"), "",
-            "</div>", ""]
+    out += ["## BibTeX", "", code_block(citation(p, kb), "bibtex"), ""]
     if edit_base:
+        # The edit link says nothing about the paper: not searched.
         out += [link(f"编辑此记录（{p.path}）", edit_base + p.path, schemes=("https", "http"),
                      icon=Markdown(":material-file-edit-outline:")), "{: data-search-exclude }", ""]
     return "\n".join(out)
