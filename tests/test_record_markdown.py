@@ -232,3 +232,9 @@ def test_a_heading_in_record_markdown_adds_no_section_to_the_page(summary):
     html = markdown_safe(summary)
     assert re.search(r"<h[1-6]", html) is None
     assert 'class="litnotes-md-heading"' in html  # still shown, as a bold paragraph
+
+
+def test_a_line_break_between_chinese_characters_in_a_summary_is_no_space():
+    html = markdown_safe("师生差距较大时：\n梯度不稳定\nand English\nwords")
+    assert "时：梯度" in html  # joined, as site/cjk.py joins them on hand-written pages
+    assert "稳定\nand" in html and "English\nwords" in html  # a break next to Latin text stays a space

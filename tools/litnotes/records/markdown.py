@@ -38,6 +38,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from litnotes.site.cjk import is_wide
+
 __all__ = ["SHOWN_IN", "Finding", "destination_problem", "findings", "math_segments", "render", "site_target",
            "text_lines"]
 
@@ -168,12 +170,20 @@ def _parser() -> MarkdownIt:
                        lambda self, tokens, idx, options, env: '<p class="litnotes-md-heading"><strong>')
     md.add_render_rule("heading_close", lambda self, tokens, idx, options, env: "</strong></p>\n")
     md.add_render_rule("text", _render_text)
+    md.add_render_rule("softbreak", _render_softbreak)
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("image", _render_image)
     md.add_render_rule("math_inline", lambda self, tokens, idx, options, env: _math(tokens[idx].content, False))
     md.add_render_rule("math_inline_double", lambda self, tokens, idx, options, env: _math(tokens[idx].content, True))
     md.add_render_rule("math_block", lambda self, tokens, idx, options, env: _math(tokens[idx].content, True) + "\n")
     return md
+
+
+def _render_softbreak(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    # A line break between two Chinese characters is no space in Chinese (as site/cjk.py does for pages).
+    before = tokens[idx - 1].content[-1:] if idx > 0 and tokens[idx - 1].type == "text" else ""
+    after = tokens[idx + 1].content[:1] if idx + 1 < len(tokens) and tokens[idx + 1].type == "text" else ""
+    return "" if before and after and is_wide(before) and is_wide(after) else "\n"
 
 
 def _parse(text: str) -> tuple[list[Token], dict]:
