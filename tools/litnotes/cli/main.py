@@ -10,21 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from litnotes import LitnotesError
+from litnotes.cli.errors import CommandError
 from litnotes.problems import FORMATS, format_problems
 
 __all__ = ["CommandError", "main"]
-
-
-class CommandError(LitnotesError):
-    """A command cannot do what was asked: printed as one line, ``litnotes COMMAND: error: …`` (or ``where``).
-
-    ``code`` is the exit code: 1 when nothing was done, 2 for a usage error.
-    """
-
-    def __init__(self, message: str, code: int = 1, where: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.where = code, where
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from litnotes.cli.main import CommandError
+from litnotes.cli.errors import CommandError
 from litnotes.problems import format_problems
 from litnotes.records.draft import (
     Draft,
