@@ -38,7 +38,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from litnotes.site.cjk import is_wide
+from litnotes.text import is_wide
 
 __all__ = ["SHOWN_IN", "Finding", "destination_problem", "findings", "math_segments", "render", "site_target",
            "text_lines"]

@@ -21,12 +21,13 @@ that runs the listed extensions (MkDocs, Zensical).
 from __future__ import annotations
 
 import re
-import unicodedata
 import xml.etree.ElementTree as etree
 
 from markdown import Extension, Markdown
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
+
+from litnotes.text import is_wide
 
 __all__ = ["CjkExtension", "is_wide", "makeExtension"]
 
@@ -43,13 +44,6 @@ _BLOCKS = frozenset([
     "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
 ])
 _OPAQUE = frozenset(("pre", "code", "script", "style", "kbd", "samp"))
-
-
-def is_wide(char: str) -> bool:
-    """Whether ``char`` is a wide East Asian character (Han, kana, full-width punctuation), Hangul excepted."""
-    if unicodedata.east_asian_width(char) not in ("W", "F", "H"):
-        return False
-    return not ("\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f")
 
 
 class _Slot:
