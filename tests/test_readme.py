@@ -106,8 +106,18 @@ def skip_reason(command: Command) -> str | None:
     return None
 
 
+def _installed_extras() -> str:
+    """The extras this set-up was installed with (``make`` stamps them), e.g. ``test,torch`` in CI.
+
+    The copy links to this ``.venv``: ``make`` there must find its stamp, not reinstall (offline) into it.
+    """
+    stamps = sorted(VENV.glob(".installed-*"), key=lambda p: p.stat().st_mtime)
+    return stamps[-1].name.removeprefix(".installed-").replace("-", ",") if stamps else "test"
+
+
 def _fresh_env(home: Path) -> dict[str, str]:
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "TERM": "dumb"}
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "TERM": "dumb",
+           "EXTRAS": _installed_extras()}
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         env[name] = _NOWHERE
     for name in ("LITNOTES_ARXIV_API", "LITNOTES_DOI_RESOLVER", "LITNOTES_OPENREVIEW_API", "LITNOTES_DBLP_API"):
