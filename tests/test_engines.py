@@ -231,14 +231,18 @@ def _get(url: str) -> str:
 def test_zensical_serve_shows_a_record_edit(tmp_path):
     project = _copy_fixture(tmp_path)
     port = _free_port()
-    server = subprocess.Popen([*ZENSICAL, "serve", "--root", str(project), "--dev-addr", f"127.0.0.1:{port}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen([*ZENSICAL, "serve", "--root", str(project), "--dev-addr", f"127.0.0.1:{port}"],
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         report = f"http://127.0.0.1:{port}/reports/2024-01-05/"
-        deadline = time.monotonic() + 60
-        while "<article" not in (html := _get(report)) and time.monotonic() < deadline:
+        # The first answer waits for a whole prepare and build: generous, for a loaded CI machine.
+        deadline = time.monotonic() + 120
+        while ("<article" not in (html := _get(report)) and time.monotonic() < deadline
+               and server.poll() is None):
             time.sleep(0.3)
-        assert "<article" in html, "zensical serve did not answer"
+        assert "<article" in html, "zensical serve did not answer:\n" + log.read_text(errors="replace")[-3000:]
         record = next(p for p in (project / "papers").glob("[!_]*.yaml")
                       if "read: 2024-01-05" in (t := p.read_text(encoding="utf-8")) and "summary: |\n" in t)
         text = record.read_text(encoding="utf-8")
