@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 
-from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
+from litnotes.records.model import Category, KnowledgeBase, Paper, Venue, arxiv_url, doi_url
 from litnotes.site.charts import bar_chart
 from litnotes.site.escape import Markdown, attr_value, code_block, front_matter, link, markdown_safe, page_link, plain
 from litnotes.site.exports import citation, papers_bib, papers_json
@@ -72,23 +73,30 @@ def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortab
             + (["状态"] if status else []))
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in papers:
-        cat = kb.categories.get(p.category)
-        venue = kb.venues.get(p.venue)
-        title = _link(p.title, paper_path(p.id), page)
-        if sortable:
-            title += _filter_attrs(p)
-        cells = [title, _link(str(p.year), f"years/{p.year}.md", page)]
-        if show_category:
-            cells.append(_link(cat.title if cat else p.category, f"categories/{p.category}.md", page))
-        cells += [plain(p.abbr or ""), _link(venue.short if venue else p.venue, f"venues/{p.venue}.md", page),
-                  "有" if p.code else "无"]
-        if status:
-            cells.append(_STATUS[p.reading_status])
-        rows.append("| " + " | ".join(cells) + " |")
+        rows.append(_table_row(p, kb.categories.get(p.category), kb.venues.get(p.venue), page, sortable, status,
+                               show_category))
     table = "\n".join(rows)
     if sortable:
         return f'<div class="litnotes-sortable litnotes-papers" markdown>\n\n{table}\n\n</div>'
     return table
+
+
+@lru_cache(maxsize=65536)
+def _table_row(p: Paper, cat: Category | None, venue: Venue | None, page: str, sortable: bool, status: bool,
+               show_category: bool) -> str:
+    # A row is a function of these (immutable) values only: a preview that renders the site again
+    # after an edit rebuilds just the rows of the records that changed.
+    title = _link(p.title, paper_path(p.id), page)
+    if sortable:
+        title += _filter_attrs(p)
+    cells = [title, _link(str(p.year), f"years/{p.year}.md", page)]
+    if show_category:
+        cells.append(_link(cat.title if cat else p.category, f"categories/{p.category}.md", page))
+    cells += [plain(p.abbr or ""), _link(venue.short if venue else p.venue, f"venues/{p.venue}.md", page),
+              "有" if p.code else "无"]
+    if status:
+        cells.append(_STATUS[p.reading_status])
+    return "| " + " | ".join(cells) + " |"
 
 
 def _filter_attrs(p: Paper) -> str:
