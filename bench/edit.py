@@ -75,6 +75,9 @@ class Preview:
         threading.Thread(target=self._pump, daemon=True).start()
         self._edits = 0
         self._added: str | None = None
+        stale = self.root / "papers"
+        for left in stale.glob("*-bench-edit-*.yaml"):  # from a round whose server stopped mid-edit
+            left.unlink()
         try:
             self.started = self._until(lambda: self._get("/")[0] == 200, "the home page")
         except BaseException:
@@ -114,7 +117,8 @@ class Preview:
         """Make one edit of ``kind`` (see the module's docstring) around record ``pid``; the seconds it took."""
         time.sleep(settle)  # the previous edit's rebuild and the server's reload are over
         self._edits += 1
-        marker = f"bench-edit-{self._edits}"
+        # Unique across servers of one run: a marker the page already shows would time nothing.
+        marker = f"bench-edit-{time.time_ns() // 1000}"
         if kind == "change":
             record = self._record(pid)
             text = re.sub(r'^title: "(.*?)( bench-edit-\d+)?"$', lambda m: f'title: "{m.group(1)} {marker}"',
@@ -148,6 +152,12 @@ class Preview:
             raise ValueError(f"unknown edit {kind!r}")
         self.samples[kind].append(seconds)
         return seconds
+
+    def forget_added(self) -> None:
+        """Remove the record an ``add`` wrote (its page never showed), so the next round starts clean."""
+        if self._added is not None:
+            self._record(self._added).unlink(missing_ok=True)
+            self._added = None
 
     def stop(self) -> None:
         # Ctrl-C first, as a user stops it: both engines clean up on SIGINT.
