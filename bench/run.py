@@ -556,8 +556,7 @@ def run(args: argparse.Namespace) -> str:
                      + (f"2a {cpu_ratio('cold', 'base')}, " if cold else "")
                      + f"{full} {cpu_ratio('warm', 'base')}, 3 {cpu_ratio('big', 'warm')}, "
                      + f"4 {server.cpu.median / cpu['warm'].median:.2f}"
-                     + (f"; Zensical build {cpu['zensical'].text()}, ratio 7 {cpu_ratio('zensical', 'warm')} "
-                        "(Zensical renders with several threads: its CPU time exceeds its wall time)"
+                     + (f"; Zensical build {cpu['zensical'].text()}, ratio 7 {cpu_ratio('zensical', 'warm')}"
                         if zensical else ""))
 
         _log("5. sizes")
