@@ -153,6 +153,11 @@ class Preview:
         self.samples[kind].append(seconds)
         return seconds
 
+    @property
+    def added(self) -> str | None:
+        """The id of the record the last ``add`` wrote, until ``delete`` removes it."""
+        return self._added
+
     def forget_added(self) -> None:
         """Remove the record an ``add`` wrote (its page never showed), so the next round starts clean."""
         if self._added is not None:

@@ -400,19 +400,22 @@ def edit_to_page(kb: synth.Site, root: Path, engine: str, rounds: int, notes: li
     """Item 6: the engine's preview server (the README's ``make serve ENGINE=…``), ``rounds`` × each edit.
 
     Timed by ``bench/edit.py`` from the saved file to the first HTTP answer that shows the change.
-    A new server per round: an edit the server never shows must not hold up the next ones.
+    An edit not shown within :data:`EDIT_TIMEOUT` counts as that long and is named in the notes.
     """
     figures = {kind: Figure() for kind in EDIT_KINDS}
     site = copy_site(kb, root)
     pid = site.paper_ids[len(site.paper_ids) // 3]
-    for k in range(rounds):
-        _log(f"6. {engine} serve, round {k + 1}/{rounds}: starting (its first build is not timed)")
-        try:
-            preview = Preview(site.root, engine)
-        except PreviewError as e:
-            raise BenchError(str(e)) from None
-        try:
+    _log(f"6. {engine} serve: starting (its first build is not timed)")
+    try:
+        preview = Preview(site.root, engine)
+    except PreviewError as e:
+        raise BenchError(str(e)) from None
+    try:
+        for k in range(rounds):
             for kind in EDIT_KINDS:
+                if kind == "delete" and preview.added is None:
+                    notes.append(f"row 6 {engine}: round {k + 1} has no 'delete' (its 'add' was not shown)")
+                    continue
                 preview.timeout = EDIT_TIMEOUT
                 try:
                     seconds = preview.edit(kind, pid)
@@ -420,12 +423,12 @@ def edit_to_page(kb: synth.Site, root: Path, engine: str, rounds: int, notes: li
                     seconds = EDIT_TIMEOUT
                     notes.append(f"row 6 {engine}: in round {k + 1} the '{kind}' edit was not shown within "
                                  f"{EDIT_TIMEOUT:.0f} s (counted as {EDIT_TIMEOUT:.0f} s)")
-                    if kind == "add":  # nothing to delete: the record is there, the page is not
+                    if kind == "add":  # nothing to delete: the record is there, its page is not
                         preview.forget_added()
                 figures[kind].samples.append(seconds)
                 _log(f"6. {engine} serve, round {k + 1}/{rounds}: {kind} {seconds:.2f} s")
-        finally:
-            preview.stop()
+    finally:
+        preview.stop()
     return figures
 
 
