@@ -47,7 +47,8 @@ for line in sys.stdin:
     config = config or get_config()
     build(config, serve_url=url)
     cache = config.plugins["litnotes"]._cache
-    print(json.dumps({"hits": cache.hits, "misses": cache.misses, "search_hits": cache.search_hits}), flush=True)
+    print(json.dumps({"hits": cache.hits, "misses": cache.misses, "search_hits": cache.search_hits,
+                      "html_hits": cache.html_hits, "html_misses": cache.html_misses}), flush=True)
     config = None
 """
 
@@ -128,7 +129,8 @@ def project(tmp_path):
     text = text.replace("  - litnotes\n", "  - litnotes\n  - litnotes-math:\n"
                         f"      katex_dist: {ROOT / 'node_modules' / 'katex' / 'dist'}\n")
     text = text.replace("  - md_in_html\n", "  - md_in_html\n  - pymdownx.arithmatex:\n      generic: true\n")
-    text = text.replace("  - 周报: reports/index.md\n", "  - 周报: reports/index.md\n  - 推导: math.md\n")
+    # No title in the nav: the page's heading is its title in every page's navigation.
+    text = text.replace("  - 周报: reports/index.md\n", "  - 周报: reports/index.md\n  - math.md\n")
     config.write_text(text, encoding="utf-8")
     return project
 
@@ -151,6 +153,7 @@ def _steps(project: Path):
     yield "a category changed", lambda: _edit(papers / "_categories.yaml", "title: 特征蒸馏", "title: 特征图蒸馏")
     yield "a hand-written page edited", lambda: _edit(docs / "index.md", "# 测试首页", "# 测试首页\n\n新的一段。")
     yield "a link broken", lambda: _edit(docs / "index.md", "新的一段。", "新的一段，[坏链接](papers/nope.md)。")
+    yield "a navigation title changed", lambda: _edit(docs / "math.md", "# 推导", "# 推导笔记")
     yield "an anchor broken", lambda: _edit(docs / "math.md", "(#eq-pyth)", "(#eq-nope)")
     yield "the anchor fixed", lambda: _edit(docs / "math.md", "(#eq-nope)", "(#eq-pyth)")
     yield "a record broken", lambda: _edit(papers / "base2020.yaml", "year: 2020", "year: twenty")
@@ -172,6 +175,7 @@ def test_serve_rebuilds_are_the_pages_a_full_build_makes(project, tmp_path):
             assert stats["search_hits"] > 0, f"{step}: {stats}"
             if step == "nothing changed":
                 assert stats["misses"] == 0, stats
+                assert stats["html_misses"] == 0 and stats["html_hits"] > 0, stats
             if step == "a link broken":
                 assert "papers/nope.md" in served["index.html"].decode(), "the problem panel names the broken link"
     finally:

@@ -155,8 +155,14 @@ class LitnotesPlugin(BasePlugin[_Config]):
         if self._cache is not None:
             self._cache.begin(config)
 
+    def on_env(self, env, config, files):
+        if self._cache is not None:
+            self._cache.hook_templates(env, config, self._nav)
+        return env
+
     def on_nav(self, nav, config, files):
         self.sections = index_sections(nav.items)
+        self._nav = nav
         return nav
 
     def on_pre_page(self, page, config, files):
@@ -209,7 +215,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
             self._cache.end()
             log.debug(f"litnotes: serve cache: {self._cache.hits} pages rendered before, "
                       f"{self._cache.misses} rendered; search entries: {self._cache.search_hits} "
-                      f"reused, {self._cache.search_misses} made")
+                      f"reused, {self._cache.search_misses} made; theme HTML: {self._cache.html_hits} "
+                      f"reused, {self._cache.html_misses} rendered")
         if self._build_log is not None:
             self._build_log.__exit__()
             add_panel(config.site_dir, panel_html(self._build_log.messages))

@@ -14,7 +14,11 @@ defines ``on_startup`` across rebuilds) and reuses, for each page:
   excluded) are unchanged; every other plugin event runs on the reused result as before;
 * the search entries of a page when everything the search plugin reads of it
   (address, HTML, table of contents, title, ``tags``/``search``/``title`` metadata)
-  is unchanged.
+  is unchanged;
+* the theme's HTML for a page (the Jinja template, before ``on_post_page``) when the
+  template files, the whole navigation (titles, addresses, metadata, order), and
+  everything of the page and its template context the theme can read are unchanged;
+  a context value that cannot be compared between builds makes the page render anew.
 
 The result is the site a full build makes (``tests/test_serve_cache.py`` compares the
 two byte for byte after edits); a plain ``mkdocs build`` never creates a cache.
@@ -122,8 +126,11 @@ class ServeCache:
         self._config_key: tuple | None = None
         self._pages: dict[str, _Rendered] = {}
         self._search: dict[str, tuple[tuple, list[dict]]] = {}
+        self._html: dict[str, tuple[tuple, str]] = {}
+        self._nav_key: tuple = ()
         self._seen: set[str] = set()
         self.hits = self.misses = self.search_hits = self.search_misses = 0
+        self.html_hits = self.html_misses = 0
 
     def begin(self, config: Any) -> None:
         """Before a build (``on_pre_build``): drop everything if the configuration changed; hook the search plugin."""
@@ -131,9 +138,11 @@ class ServeCache:
         if key != self._config_key:
             self._pages.clear()
             self._search.clear()
+            self._html.clear()
             self._config_key = key
         self._seen = set()
         self.hits = self.misses = self.search_hits = self.search_misses = 0
+        self.html_hits = self.html_misses = 0
         for plugin in config.plugins.values():
             index = getattr(plugin, "search_index", None)
             # Material's search plugin makes a new index in each on_config, so this hooks each build's own.
@@ -151,6 +160,22 @@ class ServeCache:
             del self._pages[gone]
         for gone in self._search.keys() - self._seen:
             del self._search[gone]
+        for gone in self._html.keys() - self._seen:
+            del self._html[gone]
+
+    def hook_templates(self, env: Any, config: Any, nav: Any) -> None:
+        """Once every page is read (``on_env``): page templates that ``_build_page`` asks for go through the cache."""
+        self._nav_key = _nav_key(nav.items)
+        get_template = env.get_template
+
+        def cached(name: Any, parent: str | None = None, globals: Any = None) -> Any:
+            template = get_template(name, parent, globals)
+            # Only MkDocs's own request for a page's template (not an {% extends %}, which names a parent).
+            if parent is None and globals is None and isinstance(name, str):
+                return _CachedTemplate(self, name, template, config)
+            return template
+
+        env.get_template = cached
 
     # -- Markdown to HTML ------------------------------------------------------------------------
 
@@ -206,6 +231,104 @@ class ServeCache:
         self._search[src] = (key, [_copy_entry(entry) for entry in index.entries[start:]])
 
 
+    # -- the theme's HTML -------------------------------------------------------------------------
+
+    def _render_template(self, name: str, template: Any, config: Any, context: Any) -> str:
+        page = getattr(config, "_current_page", None)
+        key = None if page is None or context.get("page") is not page else _context_key(context, page)
+        if key is None:
+            return template.render(context)
+        key = (name, self._nav_key, key)
+        src = page.file.src_uri
+        self._seen.add(src)
+        done = self._html.get(src)
+        if done is not None and done[0] == key:
+            self.html_hits += 1
+            return done[1]
+        self.html_misses += 1
+        output = template.render(context)
+        self._html[src] = (key, output)
+        return output
+
+
+class _CachedTemplate:
+    """A page's Jinja template whose ``render`` answers from the cache when its inputs are unchanged."""
+
+    def __init__(self, cache: ServeCache, name: str, template: Any, config: Any) -> None:
+        self._cache, self._name, self._template, self._config = cache, name, template, config
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        if kwargs or len(args) != 1 or not isinstance(args[0], dict):
+            return self._template.render(*args, **kwargs)
+        return self._cache._render_template(self._name, self._template, self._config, args[0])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._template, name)
+
+
+class _Unkeyable(Exception):
+    """A value whose identity between two builds cannot be told from what it shows."""
+
+
+# Context entries MkDocs sets and the key covers otherwise: nav (the navigation key), config
+# (the configuration key), pages (the site's files, which the navigation and the page's links
+# cover), the page itself (below), build_date_utc (no theme template reads it; it changes every build).
+_CONTEXT_COVERED = {"nav", "config", "pages", "page", "build_date_utc"}
+
+
+def _value_key(value: Any, depth: int = 0) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if depth > 6:
+        raise _Unkeyable
+    if isinstance(value, (list, tuple)):
+        return tuple(_value_key(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return tuple((repr(k), _value_key(v, depth + 1)) for k, v in value.items())
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(repr(_value_key(v, depth + 1)) for v in value))
+    if type(value).__module__.startswith("material.plugins.tags"):
+        # A tag (reference): what the theme shows of it is its name and where it links.
+        return (type(value).__name__, value.name, getattr(value, "url", None))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise _Unkeyable
+
+
+def _context_key(context: dict, page: Page) -> tuple | None:
+    """Everything of the page and its context the theme can read, or None if something cannot be compared."""
+    try:
+        extra = tuple((k, _value_key(v)) for k, v in sorted(context.items()) if k not in _CONTEXT_COVERED)
+        meta = _value_key(dict(page.meta))
+    except _Unkeyable:
+        return None
+    return (page.file.src_uri, page.url, page.title, meta, _digest(page.content or ""), _toc_full(page.toc),
+            page.edit_url, page.canonical_url, page.abs_url, page.update_date, page.is_homepage,
+            _link(page.previous_page), _link(page.next_page),
+            tuple(_link(a) for a in page.ancestors), extra)
+
+
+def _link(item: Any) -> tuple | None:
+    return None if item is None else (type(item).__name__, item.title, getattr(item, "url", None))
+
+
+def _toc_full(toc: Any) -> tuple:
+    return tuple((item.title, item.id, item.url, item.level, _toc_full(item.children)) for item in toc)
+
+
+def _nav_key(items: Any) -> tuple:
+    """The navigation as the theme draws it: kinds, titles, addresses, index pages, metadata, order."""
+    out = []
+    for item in items:
+        try:
+            meta = _value_key(dict(getattr(item, "meta", None) or {}))
+        except _Unkeyable:
+            meta = object()  # never equal: every page renders anew
+        out.append((type(item).__name__, item.title, getattr(item, "url", None),
+                    getattr(item, "is_index", None), meta, _nav_key(item.children or ())))
+    return tuple(out)
+
+
 def _copy_entry(entry: dict) -> dict:
     return {k: list(v) if isinstance(v, list) else v for k, v in entry.items()}
 
@@ -215,4 +338,14 @@ def _config_key(config: Any) -> tuple:
     path = config.config_file_path
     text = Path(path).read_bytes() if path and Path(path).is_file() else b""
     return (path, hashlib.blake2b(text).digest(), repr(config.markdown_extensions), config.use_directory_urls,
-            repr(config.validation), config.docs_dir, config.site_url)
+            repr(config.validation), config.docs_dir, config.site_url, _theme_key(config))
+
+
+def _theme_key(config: Any) -> tuple:
+    """The theme's files (its templates and overrides), by name, size and modification time."""
+    out = []
+    for folder in config.theme.dirs:
+        for path in sorted(Path(folder).rglob("*.html")):
+            stat = path.stat()
+            out.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(out)
