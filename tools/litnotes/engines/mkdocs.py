@@ -24,6 +24,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
+from litnotes.engines.mkdocs_cache import ServeCache
 from litnotes.engines.nav import index_sections, section_of
 from litnotes.engines.preview import BuildLog, add_panel, draft_page, lenient, panel_html
 from litnotes.engines.watch import use_native_events
@@ -75,6 +76,7 @@ class LitnotesPlugin(BasePlugin[_Config]):
     """True under ``mkdocs serve``: problems go to a panel on every page instead of failing the build."""
     _last_good: tuple | None = None
     _build_log: BuildLog | None = None
+    _cache: ServeCache | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup also keeps this instance across serve's rebuilds (MkDocs >= 1.4),
@@ -82,6 +84,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
         self.serving = command == "serve"
         self._last_good: tuple | None = None
         self._build_log: BuildLog | None = None
+        # Under serve only: per-page work whose inputs did not change is reused (litnotes.engines.mkdocs_cache).
+        self._cache = ServeCache() if self.serving else None
 
     def on_config(self, config):
         self.root = Path(config.config_file_path).parent
@@ -147,14 +151,26 @@ class LitnotesPlugin(BasePlugin[_Config]):
                 log.warning(f"litnotes: lineage graphs are text only: {e}")
         return render_site(self.kb, self.reports, handwritten=handwritten, **options)
 
+    def on_pre_build(self, config) -> None:
+        if self._cache is not None:
+            self._cache.begin(config)
+
+    def on_env(self, env, config, files):
+        if self._cache is not None:
+            self._cache.hook_templates(env, config, self._nav)
+        return env
+
     def on_nav(self, nav, config, files):
         self.sections = index_sections(nav.items)
+        self._nav = nav
         return nav
 
     def on_pre_page(self, page, config, files):
         # A page outside the nav joins its folder's section: the right tab is active, breadcrumbs lead back.
         if page.parent is None:
             page.parent = section_of(page.file.src_uri, self.sections)
+        if self._cache is not None:
+            self._cache.attach(page)
         return page
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
@@ -195,6 +211,12 @@ class LitnotesPlugin(BasePlugin[_Config]):
         return _RECORD_BLOCK.sub(lambda b: _RELATIVE.sub(resolve, b.group(0)), html)
 
     def on_post_build(self, config) -> None:
+        if self._cache is not None:
+            self._cache.end()
+            log.debug(f"litnotes: serve cache: {self._cache.hits} pages rendered before, "
+                      f"{self._cache.misses} rendered; search entries: {self._cache.search_hits} "
+                      f"reused, {self._cache.search_misses} made; theme HTML: {self._cache.html_hits} "
+                      f"reused, {self._cache.html_misses} rendered")
         if self._build_log is not None:
             self._build_log.__exit__()
             add_panel(config.site_dir, panel_html(self._build_log.messages))
