@@ -1,0 +1,203 @@
+"""What a reader waits for and downloads when searching a built site (issue 15, item 4).
+
+Serves a built site (its static files) on 127.0.0.1 from a thread, opens its
+home page in Debian's Chromium (headless, driven by Playwright) and types a
+query into Material's search box as a reader does, right after the page has
+loaded: the time from the first keystroke to the first result in the page.
+Each run opens the page in a fresh browser context (no cache), so the search
+index is downloaded and built again, as on a reader's first search.
+
+Material fetches ``search/search_index.json`` when a page loads and builds a
+lunr index from it in a web worker; a query typed before the worker is ready
+waits for it.  So the figure is the index's download, parse and build time
+that is left when the reader starts typing, plus the search itself.
+
+The keystroke is the first ``keydown`` or ``input`` event in the search box,
+timed in the page (``performance.now()``), like the moment the first result
+(``.md-search-result__item``) is added to the page, seen by a
+``MutationObserver``: Playwright's own latency is not in the figure.
+Chinese is typed as inserted text (an input method's commit) followed by
+``End``, a key that changes nothing but sends the ``keyup`` Material searches on.
+
+    .venv/bin/python bench/search.py SITE_DIR [--runs N] [--query Q ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gzip
+import http.server
+import statistics
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "QUERIES",
+    "SearchError",
+    "first_result_times",
+    "search_bytes",
+    "serve",
+]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+#: What readers type: a paper's short name, a word of an English title, two Chinese words.
+QUERIES = ("DIST", "Condensation", "皮尔森", "教师模型")
+
+#: The search data a browser downloads for Material's search, relative to the site.
+SEARCH_DATA = ("search/search_index.json",)
+
+_HOST = "127.0.0.1"
+
+# Installed before the page's own scripts: the first keystroke in the search box and the
+# first result element, both on the page's clock.
+_PROBE = """
+(() => {
+  const probe = window.__searchProbe = {keystroke: null, result: null};
+  const stamp = () => { if (probe.keystroke === null) probe.keystroke = performance.now(); };
+  document.addEventListener("keydown", e => e.target.matches?.("input.md-search__input") && stamp(), true);
+  document.addEventListener("input", e => e.target.matches?.("input.md-search__input") && stamp(), true);
+  new MutationObserver(() => {
+    if (probe.keystroke !== null && probe.result === null
+        && document.querySelector(".md-search-result__item"))
+      probe.result = performance.now();
+  }).observe(document, {childList: true, subtree: true});
+})();
+"""
+
+
+class SearchError(RuntimeError):
+    """The site cannot be searched as measured (no search box, no result, no browser)."""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A closed page drops its pending downloads: not a failure of the site.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@contextlib.contextmanager
+def serve(site: Path) -> Iterator[str]:
+    """Serve the folder ``site`` on a free local port; yields its base URL (ending in ``/``)."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = _Server((_HOST, 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="search-bench-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{_HOST}:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def search_bytes(site: Path, level: int = 6) -> int:
+    """Bytes of the search data (``search/search_index.json``), compressed with gzip at ``level``."""
+    total = 0
+    for rel in SEARCH_DATA:
+        path = site / rel
+        if not path.is_file():
+            raise SearchError(f"{path}: no search index; build the site with the search plugin")
+        total += len(gzip.compress(path.read_bytes(), compresslevel=level, mtime=0))
+    return total
+
+
+def _time_one(browser, base_url: str, query: str, timeout_ms: int) -> float:
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    try:
+        context.set_default_timeout(timeout_ms)
+        # Offline: nothing leaves the machine.
+        context.route(lambda url: not url.startswith(base_url), lambda route: route.abort())
+        context.add_init_script(_PROBE)
+        page = context.new_page()
+        page.goto("", wait_until="load")
+        box = page.locator("input.md-search__input")
+        if not box.count():
+            raise SearchError(f"{base_url}: no input.md-search__input (not Material's search?)")
+        box.click()
+        page.keyboard.type(query)
+        # Letters send keyup themselves; CJK text arrives as an input method's commit, without one.
+        page.keyboard.press("End")
+        page.wait_for_function("window.__searchProbe.result !== null")
+        probe = page.evaluate("window.__searchProbe")
+        return (probe["result"] - probe["keystroke"]) / 1000
+    finally:
+        context.close()
+
+
+def first_result_times(site: Path, queries: Sequence[str] = QUERIES, runs: int = 5, *,
+                       executable: str = CHROMIUM, timeout_ms: int = 30_000) -> dict[str, list[float]]:
+    """Seconds from the first keystroke to the first search result, per query: one value per run.
+
+    Runs are interleaved (each round types every query once), each in a fresh
+    context on a freshly loaded home page, so every run pays for the index.
+    """
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise SearchError("the playwright package is not installed (it is in the test extra)") from exc
+    times: dict[str, list[float]] = {q: [] for q in queries}
+    with serve(site) as base_url, sync_playwright() as pw:
+        try:
+            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            raise SearchError(f"cannot start Chromium at {executable}: {exc}") from exc
+        try:
+            # One unmeasured search first: the browser's own start-up (disk cache, fonts) is not the site's.
+            _time_one(browser, base_url, queries[0], timeout_ms)
+            for _ in range(runs):
+                for q in queries:
+                    try:
+                        times[q].append(_time_one(browser, base_url, q, timeout_ms))
+                    except PlaywrightError as exc:
+                        raise SearchError(f"searching {q!r} on {site} showed no result: {exc}") from exc
+        finally:
+            browser.close()
+    return times
+
+
+def _seconds(samples: Sequence[float]) -> str:
+    med = statistics.median(samples)
+    return f"{med * 1000:.0f} ms ({min(samples) * 1000:.0f}–{max(samples) * 1000:.0f})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("site", type=Path, help="a built site folder (mkdocs build -d SITE)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--query", action="append", help="a query to type (repeatable); default: "
+                        + ", ".join(QUERIES))
+    args = parser.parse_args(argv)
+    try:
+        size = search_bytes(args.site)
+        raw = sum((args.site / rel).stat().st_size for rel in SEARCH_DATA)
+        print(f"search data: {raw / 1e6:.2f} MB, {size / 1e6:.3f} MB gzip -6 ({size} bytes)")
+        times = first_result_times(args.site, args.query or QUERIES, args.runs)
+    except SearchError as exc:
+        print(f"bench/search.py: {exc}", file=sys.stderr)
+        return 1
+    every = [t for samples in times.values() for t in samples]
+    for q, samples in times.items():
+        print(f"first result, {q}: {_seconds(samples)} over {len(samples)} runs")
+    print(f"first result, all queries: {_seconds(every)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
