@@ -1,4 +1,4 @@
-"""``make bench``: how litnotes performs at a thousand papers, against baselines, in one run (issue 7).
+"""``make bench``: how litnotes performs at a thousand papers, against baselines, in one run (issues 7 and 15).
 
 Generates synthetic knowledge bases in a temporary folder (see ``synth.py``)
 and measures, interleaved so that the machine's drift hits both sides:
@@ -12,13 +12,17 @@ and measures, interleaved so that the machine's drift hits both sides:
 3. the strict build with 3,000 papers (and 750 reports) against 1,000;
 4. the rebuild of a running ``mkdocs serve`` after one record is edited, at
    1,000 papers: from writing the file to the server's "Reloading browsers"
-   line (what a writer waits for: change detection, by the native file
-   events litnotes sets up or, with ``watcher: polling``, MkDocs's polling
-   observer; MkDocs's debounce and the full rebuild serve does), checked by
-   fetching the page; against the strict build of item 2 (a fresh process);
-   the server runs beside the builds and is edited once per round;
+   line, checked by fetching the page; against the strict build of item 2
+   (a fresh process); the server runs beside the builds and is edited once
+   per round;
 5. what a reader downloads: a paper page and the search index per paper,
-   gzip-compressed (level 6).
+   gzip-compressed (level 6);
+6. edit-to-page with each engine's preview (``make serve ENGINE=mkdocs|zensical``):
+   change a record's title, add a record, delete it; from saving the file to
+   the first HTTP answer that shows the change (``bench/edit.py``), after the
+   build rounds, one server per round;
+7. the Zensical strict build (``make build ENGINE=zensical``: litnotes prepares
+   the pages, Zensical builds them) with warm caches against MkDocs's (2b).
 
 Each figure is the median of several runs with min and max; the CPU time
 (user + sys) of the same runs is given below the table (on a machine shared
@@ -59,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import contextlib
 
 import synth
+from edit import Preview, PreviewError
 
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -102,6 +107,7 @@ class Row:
     baseline: Figure
     target: float | None = None  # the ratio ours/baseline must not exceed it
     note: str = ""
+    limit: float | None = None  # or: ours' median must not exceed it (seconds, or bytes for a "B" figure)
 
     @property
     def ratio(self) -> float | None:
@@ -111,9 +117,17 @@ class Row:
 
     @property
     def holds(self) -> str:
+        if self.limit is not None and self.ours.samples:
+            return "yes" if self.ours.median <= self.limit else "**no**"
         if self.target is None or self.ratio is None:
             return "—"
         return "yes" if self.ratio <= self.target else "**no**"
+
+    @property
+    def target_text(self) -> str:
+        if self.limit is not None:
+            return f"≤ {self.limit / 1024 / 1024:g} MB" if self.ours.unit == "B" else f"≤ {self.limit:g} s"
+        return f"≤ {self.target:g}" if self.target is not None else "—"
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -121,8 +135,7 @@ def table(rows: Sequence[Row]) -> str:
            "|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "—"
-        target = f"≤ {r.target:g}" if r.target is not None else "—"
-        cells = (r.item, r.measure, r.ours.text(), r.baseline.text(), ratio, target, r.holds)
+        cells = (r.item, r.measure, r.ours.text(), r.baseline.text(), ratio, r.target_text, r.holds)
         out.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(out)
 
@@ -249,6 +262,33 @@ def build(site: synth.Site, out: Path, cpu: Figure | None = None) -> float:
     return elapsed
 
 
+def zensical_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("zensical") is not None
+
+
+def zensical_build(site: synth.Site, out: Path, cpu: Figure | None = None) -> float:
+    """Wall time of the README's Zensical build (``make build ENGINE=zensical``) in a fresh process.
+
+    It prepares the build folder (litnotes' pages, checked as strictly as MkDocs's
+    ``--strict``), runs ``zensical build --strict`` and copies the site to ``out``.
+    Zensical's cache (``.cache/zensical/.cache``) and litnotes' stay from the run
+    before: a warm build, as a user's second build is.
+    """
+    before = _children_cpu()
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "litnotes.engines.zensical", "build", "--root", str(site.root),
+                             "--site-dir", str(out)], capture_output=True, text=True, env=ENV, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.splitlines()[-25:])
+        raise BenchError(f"Zensical build of {site.root} failed ({result.returncode}):\n{tail}")
+    if cpu is not None:
+        cpu.samples.append(_children_cpu() - before)
+    return elapsed
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -349,18 +389,47 @@ def copy_site(site: synth.Site, root: Path) -> synth.Site:
     return dataclasses.replace(site, root=root)
 
 
-def serve_polling(kb: synth.Site, root: Path, edits: int) -> Figure:
-    """Item 4 again with ``watcher: polling``: what the native file events save."""
-    _log(f"4. mkdocs serve with watcher: polling, {edits} record edits")
+EDIT_KINDS = ("change", "add", "delete")
+EDIT_LIMIT = 1.5  # seconds from saving to the page, with the preview the README recommends (issue 15)
+
+
+EDIT_TIMEOUT = 180.0  # an edit not shown by then counts as this many seconds (and is named in the notes)
+
+
+def edit_to_page(kb: synth.Site, root: Path, engine: str, rounds: int, notes: list[str]) -> dict[str, Figure]:
+    """Item 6: the engine's preview server (the README's ``make serve ENGINE=…``), ``rounds`` × each edit.
+
+    Timed by ``bench/edit.py`` from the saved file to the first HTTP answer that shows the change.
+    An edit not shown within :data:`EDIT_TIMEOUT` counts as that long and is named in the notes.
+    """
+    figures = {kind: Figure() for kind in EDIT_KINDS}
     site = copy_site(kb, root)
-    synth.set_plugin_option(site.config, "litnotes", "watcher", "polling")
-    server = Server(site)
+    pid = site.paper_ids[len(site.paper_ids) // 3]
+    _log(f"6. {engine} serve: starting (its first build is not timed)")
     try:
-        for _ in range(edits):
-            server.edit()
+        preview = Preview(site.root, engine)
+    except PreviewError as e:
+        raise BenchError(str(e)) from None
+    try:
+        for k in range(rounds):
+            for kind in EDIT_KINDS:
+                if kind == "delete" and preview.added is None:
+                    notes.append(f"row 6 {engine}: round {k + 1} has no 'delete' (its 'add' was not shown)")
+                    continue
+                preview.timeout = EDIT_TIMEOUT
+                try:
+                    seconds = preview.edit(kind, pid)
+                except PreviewError:
+                    seconds = EDIT_TIMEOUT
+                    notes.append(f"row 6 {engine}: in round {k + 1} the '{kind}' edit was not shown within "
+                                 f"{EDIT_TIMEOUT:.0f} s (counted as {EDIT_TIMEOUT:.0f} s)")
+                    if kind == "add":  # nothing to delete: the record is there, its page is not
+                        preview.forget_added()
+                figures[kind].samples.append(seconds)
+                _log(f"6. {engine} serve, round {k + 1}/{rounds}: {kind} {seconds:.2f} s")
     finally:
-        server.stop()
-    return server.reload
+        preview.stop()
+    return figures
 
 
 # --- 5. sizes -----------------------------------------------------------------------------------
@@ -426,7 +495,11 @@ def run(args: argparse.Namespace) -> str:
         _log("4. starting mkdocs serve (its first build is not timed)")
         server = Server(serve_site)
         cold = math.available
-        names = ("cold", "warm", "base", "big")
+        zensical = zensical_available() and not args.no_zensical
+        if zensical:
+            _log("7. Zensical: a first build fills its cache and litnotes' (not timed)")
+            first_zensical = zensical_build(kb, tmp / "site-zensical")
+        names = ("cold", "warm", "base", "big", "zensical")
         figures = {name: Figure() for name in names}
         cpu = {name: Figure() for name in names}
         try:
@@ -442,10 +515,13 @@ def run(args: argparse.Namespace) -> str:
                     # The same formulas: start the bigger site with a warm cache too.
                     shutil.copytree(kb.root / ".cache", big.root / ".cache", dirs_exist_ok=True)
                 figures["big"].samples.append(build(big, tmp / "site-growth", cpu["big"]))
+                if zensical:
+                    figures["zensical"].samples.append(zensical_build(kb, tmp / "site-zensical", cpu["zensical"]))
                 server.edit()
         finally:
             server.stop()
-        polling = serve_polling(kb, tmp / "kb-serve-polling", p.build_runs)
+        edits = {engine: edit_to_page(kb, tmp / f"kb-preview-{engine}", engine, p.build_runs, notes)
+                 for engine in (("mkdocs", "zensical") if zensical else ("mkdocs",))}
         size = f"{p.papers:,} papers, {p.reports} reports, {p.math_pages} math pages"
         if cold:
             rows.append(Row("2a", f"strict build, {size}, empty KaTeX cache", figures["cold"], figures["base"], 1.3))
@@ -457,11 +533,22 @@ def run(args: argparse.Namespace) -> str:
         rows.append(Row("3", growth,
                         figures["big"], figures["warm"], round(1.1 * p.growth / p.papers, 2)))
         rows.append(Row("4", f"`mkdocs serve`: edit one record → page reloaded, vs the full build ({full})",
-                        server.reload, figures["warm"], 1.0,
+                        server.reload, figures["warm"], 0.5,
                         f"MkDocs's own 'Documentation built in' figure for the rebuild: {server.built.text()}; "
-                        f"for the server's first build (cold KaTeX cache): {server.initial:.2f} s; "
-                        f"with `watcher: polling` (MkDocs's own polling, measured after the rounds): "
-                        f"{polling.text()}, ratio {polling.median / figures['warm'].median:.2f} to {full}"))
+                        f"for the server's first build (cold KaTeX cache): {server.initial:.2f} s"))
+        for engine, by_kind in edits.items():
+            full_build = figures["warm" if engine == "mkdocs" else "zensical"]
+            for kind, figure in by_kind.items():
+                what = {"change": "change one record's title", "add": "add a record",
+                        "delete": "delete that record"}[kind]
+                rows.append(Row(f"6 {engine}", f"`make serve ENGINE={engine}`: {what} → the page shows it, vs "
+                                f"{'the full build (' + full + ')' if engine == 'mkdocs' else 'its full build (7)'}",
+                                figure, full_build, limit=EDIT_LIMIT))
+        if zensical:
+            rows.append(Row("7", f"Zensical strict build (`make build ENGINE=zensical`), {size}, warm caches, "
+                            f"vs MkDocs ({full})", figures["zensical"], figures["warm"], 0.5,
+                            f"the first Zensical build of the run (cold caches: Zensical's and litnotes' "
+                            f"math pass; KaTeX's cache warm): {first_zensical:.2f} s"))
         def cpu_ratio(a: str, b: str) -> str:
             return f"{cpu[a].median / cpu[b].median:.2f}"
 
@@ -471,7 +558,9 @@ def run(args: argparse.Namespace) -> str:
                      + f"{p.growth:,} papers {cpu['big'].text()}, serve rebuild {server.cpu.text()}; ratios "
                      + (f"2a {cpu_ratio('cold', 'base')}, " if cold else "")
                      + f"{full} {cpu_ratio('warm', 'base')}, 3 {cpu_ratio('big', 'warm')}, "
-                     + f"4 {server.cpu.median / cpu['warm'].median:.2f}")
+                     + f"4 {server.cpu.median / cpu['warm'].median:.2f}"
+                     + (f"; Zensical build {cpu['zensical'].text()}, ratio 7 {cpu_ratio('zensical', 'warm')}"
+                        if zensical else ""))
 
         _log("5. sizes")
         pages, per_paper, total = sizes(kb, tmp / "site-kb")
@@ -499,6 +588,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="rounds of builds and serve edits (default 3; 1 with --quick)")
     parser.add_argument("--keep", metavar="DIR", help="generate into DIR (replaced) and keep it afterwards")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table and notes to FILE")
+    parser.add_argument("--no-zensical", action="store_true", help="leave out the Zensical rows (6 zensical, 7)")
     args = parser.parse_args(argv)
     try:
         report = run(args)

@@ -378,6 +378,19 @@ def _absolute(config: dict[str, Any], source: Path) -> None:
             config[key] = [str(source / p) for p in config[key]]
 
 
+def _relink(docs: Path, ids: set[str]) -> None:
+    """Point the copied pages' links to the repository's records (``../papers/dist2022.md``) at their copies here."""
+    def to_copy(m: re.Match[str]) -> str:
+        copy = f"{m.group(1)}-0"
+        return f"](../papers/{copy}.md{m.group(2) or ''})" if m.group(1) not in ids and copy in ids else m.group(0)
+
+    for path in docs.rglob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        new = _PAPER_LINK.sub(to_copy, text)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+
+
 def make_kb(target: Path, papers: int, reports: int, math_pages: int, *, math: bool | None = None,
             source: Path = REPO) -> Site:
     """Write a synthetic knowledge base under ``target`` (created); see the module docstring."""
@@ -390,6 +403,7 @@ def make_kb(target: Path, papers: int, reports: int, math_pages: int, *, math: b
     ids = _write_papers(target, papers, dates, source)
     _write_reports(target, dates, ids, source)
     _write_math(target, math_pages)
+    _relink(target / "docs", set(ids))
 
     config = read_config(source / "mkdocs.yml")
     _absolute(config, source)
@@ -461,7 +475,7 @@ def make_baseline(kb: Site, target: Path) -> Site:
         rel = path.relative_to(docs).as_posix()
         text = path.read_text(encoding="utf-8-sig")
         if ":::" in text:
-            text, problems = expand(text, rel, litnotes.kb, litnotes.site.reports, source=f"docs/{rel}")
+            text, problems = expand(text, rel, litnotes.kb, litnotes.reports, source=f"docs/{rel}")
             problems_seen += problems
         path.write_text(text, encoding="utf-8")
     if problems_seen:

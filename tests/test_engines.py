@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -228,6 +229,16 @@ def _get(url: str) -> str:
         return ""
 
 
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return 0
+
+
 def test_zensical_serve_shows_a_record_edit(tmp_path):
     project = _copy_fixture(tmp_path)
     port = _free_port()
@@ -255,6 +266,15 @@ def test_zensical_serve_shows_a_record_edit(tmp_path):
             time.sleep(0.5)
         assert marker in _get(report), "the report page did not show the edited summary"
         assert marker in _get(f"http://127.0.0.1:{port}/papers/{record.stem}/")
+        # A deleted record's page goes (zensical serve alone keeps serving a deleted page: its issue #352).
+        other = next(p for p in sorted((project / "papers").glob("[!_]*.yaml")) if p != record)
+        page = f"http://127.0.0.1:{port}/papers/{other.stem}/"
+        assert _status(page) == 200
+        other.unlink()
+        deadline = time.monotonic() + 60
+        while _status(page) != 404 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _status(page) == 404, "the deleted record's page is still served"
     finally:
         os.killpg(server.pid, 2)  # Ctrl-C: the watcher stops and zensical serve with it
         try:

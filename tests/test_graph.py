@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 from litnotes.records.model import KnowledgeBase
 from litnotes.records.validate import load_knowledge_base
-from litnotes.site.graph import Viz, clean_svg, find_viz, lineage_dot, neighbourhood, page_url, relative_url
+from litnotes.site.graph import (
+    CATEGORY_LIMIT,
+    Viz,
+    category_lineages,
+    clean_svg,
+    find_viz,
+    lineage_dot,
+    neighbourhood,
+    page_url,
+    relative_url,
+)
 from litnotes.site.pages import render_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +47,14 @@ def _chain(kb: KnowledgeBase, n: int) -> KnowledgeBase:
               for i in range(n)}
     return KnowledgeBase(papers, kb.categories, kb.venues, (),
                          {f"p{i}": (f"p{i + 1}",) for i in range(n - 1)})
+
+
+def _with_unrelated(kb: KnowledgeBase, *ids: str, category: str = "teacher-student-gap", **fields) -> KnowledgeBase:
+    """``kb`` plus papers of ``category`` that build on nothing and that nothing builds on."""
+    base = next(iter(kb.papers.values()))
+    extra = {i: dataclasses.replace(base, **{"id": i, "abbr": i.upper(), "title": f"Unrelated {i}", "year": 2023,
+                                             "category": category, "builds_on": (), **fields}) for i in ids}
+    return dataclasses.replace(kb, papers={**kb.papers, **extra})
 
 
 def test_addresses_of_built_pages():
@@ -98,3 +116,74 @@ def test_without_graphviz_the_lineage_is_text(kb):
     pages = render_site(kb)
     assert "<svg" not in pages["lineage.md"] and "<svg" not in pages["papers/follow2021.md"]
     assert "[BASE](papers/base2020.md) → [FOLLOW](papers/follow2021.md)" in pages["lineage.md"]
+
+
+# --- a paper without relations: its category's lineage, and it beside as its own node ---------------------
+
+def test_category_lineages_keep_relations_inside_a_category(kb):
+    assert category_lineages(kb) == {"teacher-student-gap": (frozenset({"base2020", "follow2021"}), 0)}
+    # A relation across categories is no lineage of either: feat2022 building on base2020 adds nothing.
+    across = dataclasses.replace(kb, papers={**kb.papers, "feat2022": dataclasses.replace(
+        kb.papers["feat2022"], builds_on=("base2020",))})
+    assert category_lineages(across) == category_lineages(kb)
+
+
+def test_category_lineages_are_capped_keeping_the_best_connected(kb):
+    chain = _chain(kb, 30)  # p0 -> p1 -> ... -> p29, all in base2020's category
+    ids, left_out = category_lineages(chain, limit=5)["teacher-student-gap"]
+    assert len(ids) == 5 and left_out == 25
+    assert "p0" not in ids and "p29" not in ids  # the ends have one relation, the others two
+    assert category_lineages(chain)["teacher-student-gap"][1] == 30 - CATEGORY_LIMIT
+
+
+def test_unrelated_paper_shows_its_category_lineage_and_says_what_it_is(kb, viz):
+    pages = render_site(_with_unrelated(kb, "alone2023"), draw=viz.render)
+    page = pages["papers/alone2023.md"]
+    assert "## 所在分类的脉络" in page
+    assert ("ALONE2023 未记录 `builds_on`，也没有论文记录基于它。下图是同一分类「[师生差距]"
+            "(../categories/teacher-student-gap.md)」中论文的脉络，供定位，不表示 ALONE2023 继承了它们；"
+            "单独加粗的 ALONE2023 是本文，与图中论文之间没有连线。\n") in page
+    assert "在记录 papers/base2020.yaml 中写 `builds_on: [论文 id]`" in page  # the record's file (copied)
+    box = re.search(r'<div class="litnotes-graph litnotes-graph-context" data-search-exclude>\n(.*?)\n</div>',
+                    page, re.S).group(1)
+    own, svg = box.split("\n", 1)
+    assert own == '<a class="litnotes-graph-own" href="./" title="Unrelated alone2023 (2023)">ALONE2023</a>'
+    assert 'aria-label="分类「师生差距」中论文的脉络"' in svg
+    assert sorted(re.findall(r'xlink:href="([^"]*)"', svg)) == ["../base2020/", "../follow2021/"]
+    assert svg.count('class="edge"') == 1 and "alone2023" not in svg  # no edge was made up for it
+    # Papers with relations of their own keep their own graph; a paper alone in its category shows none.
+    follow = pages["papers/follow2021.md"]
+    assert "所在分类的脉络" not in follow and '<div class="litnotes-graph" data-search-exclude>' in follow
+    assert "litnotes-graph" not in pages["papers/feat2022.md"]
+    # Without Graphviz nothing is drawn, and nothing is said about a picture that is not there.
+    assert "所在分类的脉络" not in render_site(_with_unrelated(kb, "alone2023"))["papers/alone2023.md"]
+
+
+def test_the_category_graph_is_drawn_once_for_all_its_unrelated_papers(kb, viz):
+    dots: list[str] = []
+
+    def draw(dot: str) -> str:
+        dots.append(dot)
+        return viz.render(dot)
+
+    pages = render_site(_with_unrelated(kb, "alone2023", "lone2024"), draw=draw)
+    assert "## 所在分类的脉络" in pages["papers/alone2023.md"] and "## 所在分类的脉络" in pages["papers/lone2024.md"]
+    category_graphs = [d for d in dots if "litnotes-graph-current" not in d and "cluster_" not in d]
+    assert len(category_graphs) == 1
+
+
+def test_a_capped_category_graph_says_how_many_are_left_out(kb, viz):
+    chain = _chain(kb, CATEGORY_LIMIT + 7)
+    pages = render_site(_with_unrelated(chain, "alone2023"), draw=viz.render)
+    page = pages["papers/alone2023.md"]
+    assert ("该分类另有 7 篇有“基于”关系的论文未画出：分类页「[师生差距](../categories/teacher-student-gap.md)」"
+            "列出它的全部论文，[全部论文的脉络](../lineage.md)画出全部关系。") in page
+    svg = page.split('<div class="litnotes-graph litnotes-graph-context"', 1)[1].split("</div>", 1)[0]
+    assert len(re.findall(r"xlink:href=", svg)) == CATEGORY_LIMIT
+
+
+def test_the_own_node_escapes_the_record(kb, viz):
+    evil = _with_unrelated(kb, "alone2023", abbr='<img src=x onerror=alert(1)>', title='A" onmouseover="alert(1)')
+    page = render_site(evil, draw=viz.render)["papers/alone2023.md"]
+    assert "<img" not in page and 'title="A&quot; onmouseover=&quot;alert(1) (2023)"' in page
+    assert ">&lt;img src=x onerror=alert(1)&gt;</a>" in page

@@ -89,6 +89,28 @@ def test_report_to_paper_and_back_through_reverse_link(page, base_url, kb):
     assert _heading(page) == dgkd.title
 
 
+def test_paper_without_builds_on_shows_its_category_lineage(page, base_url, kb):
+    dist, takd, dgkd = kb.papers["dist2022"], kb.papers["takd2020"], kb.papers["dgkd2021"]
+    assert not dist.builds_on and not kb.built_on_by.get("dist2022"), "DIST now has a relation: it shows its own graph"
+    page.goto("papers/dist2022/")
+    section = _article(page).locator("xpath=.//h2[starts-with(., '所在分类的脉络')]")
+    caption = section.locator("xpath=following-sibling::p[1]")
+    assert caption.inner_text().startswith(
+        "DIST 未记录 builds_on，也没有论文记录基于它。下图是同一分类「师生差距」中论文的脉络，供定位，不表示 DIST 继承了它们")
+    graph = section.locator("xpath=following-sibling::div[contains(@class, 'litnotes-graph')][1]")
+    own = graph.locator("a.litnotes-graph-own")
+    assert own.inner_text() == dist.label and own.is_visible()
+    svg = graph.locator("svg")
+    assert svg.is_visible() and svg.get_attribute("aria-label") == "分类「师生差距」中论文的脉络"
+    labels = svg.locator("a text").all_text_contents()
+    assert sorted(labels) == sorted([takd.label, dgkd.label])  # DIST is not in the lineage, nor joined to it
+    assert svg.locator(".edge").count() == 1
+    assert "builds_on:" in section.locator("xpath=following-sibling::p[2]").inner_text()
+    svg.locator("a", has=page.locator("text", has_text=re.compile(r"^TAKD$"))).click()
+    page.wait_for_url(f"{base_url}papers/takd2020/")
+    assert _heading(page) == takd.title
+
+
 # --- search ----------------------------------------------------------------------
 
 _SEARCH_PENDING = ("正在初始化搜索引擎", "键入以开始搜索")
@@ -240,7 +262,7 @@ _OVERFLOW = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", ["", "papers/dgkd2021/", "papers/kcd2022/"])
+@pytest.mark.parametrize("path", ["", "papers/dgkd2021/", "papers/kcd2022/", "papers/dist2022/"])
 def test_no_horizontal_overflow_on_a_phone(new_page, path):
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page.goto(path)

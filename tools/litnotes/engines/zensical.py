@@ -31,6 +31,7 @@ prepares again when ``docs/``, ``papers/`` or ``mkdocs.yml`` change.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -100,6 +101,7 @@ class Prepared:
     problems: list[Problem] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  #: build-folder paths written or removed
     formulas: int = 0
+    removed: list[str] = field(default_factory=list)  #: build-folder paths removed
 
 
 def _plugin_options(config: dict, name: str) -> dict:
@@ -196,15 +198,108 @@ def _title(text: str, rel: str) -> str:
     return m.group(1).strip() if m else rel
 
 
+class _MathPassCache:
+    """What the math pass found on each page, by the page's exact inputs.
+
+    The math pass renders every page's Markdown to find its labels and problems;
+    the result is a pure function of the page's Markdown, the file as written, its
+    path and title, and of the fingerprint (the Markdown extensions and their
+    options, KaTeX, litnotes' own code).  Under ``zensical serve`` one process
+    prepares after every edit and keeps the entries in memory; a later ``build``
+    reads them from ``.cache/litnotes/``.  An entry is used only when every input
+    is equal, so a cached pass gives what a fresh one would.
+    """
+
+    def __init__(self, path: Path | None, fingerprint: str) -> None:
+        self.path, self.fingerprint = path, fingerprint
+        self.entries: dict[str, dict] = {}
+        self.dirty = False
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = None
+            if isinstance(data, dict) and data.get("fingerprint") == fingerprint:
+                self.entries = data.get("pages") or {}
+
+    @staticmethod
+    def key(*inputs: str) -> str:
+        return hashlib.sha256(json.dumps(inputs, ensure_ascii=False).encode()).hexdigest()
+
+    def get(self, key: str) -> tuple[int, list[Problem], list[Target], str | None] | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        return (entry["formulas"], [Problem(**p) for p in entry["problems"]],
+                [Target(**t) for t in entry["targets"]], entry["html"])
+
+    def put(self, key: str, formulas: int, problems: list[Problem], targets: list[Target], html: str | None) -> None:
+        self.entries[key] = {"formulas": formulas, "problems": [asdict(p) for p in problems],
+                             "targets": [asdict(t) for t in targets], "html": html}
+        self.dirty = True
+
+    def save(self, keep: set[str]) -> None:
+        """Write the entries of this pass (``keep``) to disk, once they changed."""
+        if len(keep) != len(self.entries):
+            self.entries = {k: v for k, v in self.entries.items() if k in keep}
+            self.dirty = True
+        if self.path is None or not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "pages": self.entries}, ensure_ascii=False),
+                       encoding="utf-8")
+        os.replace(tmp, self.path)
+        self.dirty = False
+
+
+_MATH_CACHES: dict[tuple[Path | None, str], _MathPassCache] = {}
+
+
+def _code_fingerprint() -> str:
+    """litnotes' own code and the versions of the Markdown libraries: a change of either renders again."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for dist in ("markdown", "pymdown-extensions", "pygments", "zensical"):
+        digest.update(f"{dist}={version(dist)}".encode())
+    return digest.hexdigest()
+
+
+def _describe(value: Any) -> str:
+    # Options hold functions (slugify) and extension objects: named by what they are, not where they live.
+    kind = type(value)
+    name = getattr(value, "__qualname__", None) or kind.__qualname__
+    return f"{getattr(value, '__module__', kind.__module__)}.{name}:{getattr(value, 'keywords', '')}"
+
+
+def _math_cache(root: Path, config_file: Path, render_key: str, enabled: bool) -> _MathPassCache:
+    from zensical.config import parse_mkdocs_config
+
+    zconfig = parse_mkdocs_config(str(config_file))
+    fingerprint = hashlib.sha256(json.dumps(
+        [zconfig["markdown_extensions"], zconfig["mdx_configs"], render_key, _code_fingerprint()],
+        default=_describe, sort_keys=True).encode()).hexdigest()
+    path = root / ".cache" / "litnotes" / "zensical-math.json" if enabled else None
+    cache = _MATH_CACHES.get((path, fingerprint))
+    if cache is None:
+        cache = _MATH_CACHES[(path, fingerprint)] = _MathPassCache(path, fingerprint)
+    return cache
+
+
 def _math_pass(files: dict[str, str | bytes], docs: Path, docs_rel: str, config_file: Path,
-               render) -> tuple[dict[str, dict], list[Problem], int, set[str]]:
+               render, cache: _MathPassCache) -> tuple[dict[str, dict], list[Problem], int, set[str]]:
     """Run every page's math as the extension will: the site-wide labels, every problem, the formula count."""
-    md = _markdown_factory(config_file)
+    md = None
     targets: dict[str, Target] = {}
     pages: dict[str, str] = {}
     problems: list[Problem] = []
     pages_html: dict[str, str] = {}
     formulas = 0
+    used: set[str] = set()
     for rel, content in files.items():
         if not rel.endswith(".md") or not isinstance(content, str) or not _MAYBE_MATH.search(content):
             continue
@@ -212,17 +307,29 @@ def _math_pass(files: dict[str, str | bytes], docs: Path, docs_rel: str, config_
         body = _FRONT_MATTER.sub("", content, count=1)
         # Problems are located in the file as written (front matter and directives included), as under MkDocs.
         source = (docs / rel).read_text(encoding="utf-8-sig") if (docs / rel).is_file() else content
-        md.reset()
-        result = render_page_math(md.convert(body), source, shown, render, _title(body, rel))
-        formulas += result.formulas
-        problems += result.problems + merge_targets(targets, result.targets)
+        title = _title(body, rel)
+        key = cache.key(rel, shown, body, source, title)
+        used.add(key)
+        found = cache.get(key)
+        if found is None:
+            if md is None:
+                md = _markdown_factory(config_file)
+            md.reset()
+            result = render_page_math(md.convert(body), source, shown, render, title)
+            html = result.html if 'class="math-ref"' in result.html else None
+            cache.put(key, result.formulas, result.problems, result.targets, html)
+            found = (result.formulas, result.problems, result.targets, html)
+        count, page_problems, page_targets, html = found
+        formulas += count
+        problems += page_problems + merge_targets(targets, page_targets)
         pages[shown] = rel
-        if 'class="math-ref"' in result.html:
-            pages_html[shown] = result.html
+        if html is not None:
+            pages_html[shown] = html
+    cache.save(used)
     with_refs = set()
     for shown, html in pages_html.items():
-        _, found = resolve_refs(html, shown, targets, lambda t: "#")
-        problems += found
+        _, found_refs = resolve_refs(html, shown, targets, lambda t: "#")
+        problems += found_refs
         with_refs.add(shown[len(docs_rel) + 1:])
     labels = {name: {"target": asdict(t), "page": pages[t.path]} for name, t in sorted(targets.items())}
     return labels, problems, formulas, with_refs
@@ -250,8 +357,12 @@ def _derived_config(out: Path, config_file: Path, extension: dict[str, Any] | No
     return header + yaml.safe_dump(derived, allow_unicode=True, sort_keys=False)
 
 
-def _sync(out: Path, files: dict[str, str | bytes], keep: Sequence[str] = ()) -> list[str]:
-    """Make ``out`` hold exactly ``files``, writing only what changed; return the paths touched."""
+def _sync(out: Path, files: dict[str, str | bytes], own: Sequence[str] = ()) -> list[str]:
+    """Make ``out`` hold exactly ``files``, writing only what changed; return the paths touched.
+
+    The top-level folders named in ``own`` belong to someone else (Zensical's cache and built
+    site, written while this runs): they are neither walked nor pruned.
+    """
     changed = []
     for rel, content in files.items():
         data = content.encode("utf-8") if isinstance(content, str) else content
@@ -265,13 +376,22 @@ def _sync(out: Path, files: dict[str, str | bytes], keep: Sequence[str] = ()) ->
         tmp.write_bytes(data)
         os.replace(tmp, target)  # whole files only: Zensical's watcher may read at any moment
         changed.append(rel)
-    for path in sorted(out.rglob("*"), reverse=True):
-        rel = path.relative_to(out).as_posix()
-        if path.is_file() and rel not in files and rel not in keep:
-            path.unlink()
-            changed.append(rel)
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+    folders = []
+    for folder, dirs, names in os.walk(out):
+        here = Path(folder)
+        if here == out:
+            dirs[:] = [d for d in dirs if d not in own]
+        else:
+            folders.append(here)
+        rel_dir = here.relative_to(out).as_posix()
+        for name in names:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if rel not in files:
+                (here / name).unlink()
+                changed.append(rel)
+    for here in reversed(folders):  # deepest first
+        if not any(here.iterdir()):
+            here.rmdir()
     return changed
 
 
@@ -305,7 +425,9 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
         files[_MATH_CSS] = resources.files("litnotes").joinpath("assets", "math.css").read_bytes()
         for font in fonts:
             files[f"{_KATEX_URI}/{font}"] = (dist / font).read_bytes()
-        labels, found, formulas, with_refs = _math_pass(files, root / docs_rel, docs_rel, config_path, cache.render)
+        pass_cache = _math_cache(root, config_path, cache.fingerprint, cache_dir is not None)
+        labels, found, formulas, with_refs = _math_pass(files, root / docs_rel, docs_rel, config_path, cache.render,
+                                                        pass_cache)
         problems += found
         cache.save(prune=False)  # MkDocs builds share this cache: keep their formulas too
         labels_text = json.dumps(labels, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
@@ -326,18 +448,17 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
     derived = out_dir / "mkdocs.yml"
     tree["mkdocs.yml"] = _derived_config(out_dir, config_path, extension)
     out_dir.mkdir(parents=True, exist_ok=True)
-    changed = _sync(out_dir, tree, keep=_zensical_own(out_dir))
-    return Prepared(derived, sorted(problems), changed, formulas)
+    changed = _sync(out_dir, tree, own=_ZENSICAL_OWN)
+    removed = [rel for rel in changed if rel not in tree]
+    return Prepared(derived, sorted(problems), changed, formulas, removed)
 
 
 def _uses_plugin(config: dict, name: str) -> bool:
     return any(entry == name or (isinstance(entry, dict) and name in entry) for entry in config.get("plugins") or ())
 
 
-def _zensical_own(out: Path) -> list[str]:
-    """Files in the build folder that Zensical writes (its cache, the built site): left alone."""
-    return [p.relative_to(out).as_posix() for top in ("site", ".cache") if (out / top).is_dir()
-            for p in (out / top).rglob("*")]
+_ZENSICAL_OWN = ("site", ".cache")
+"""Top-level folders of the build folder that Zensical writes (its built site, its cache): left alone."""
 
 
 def _zensical(*args: str) -> list[str]:
@@ -407,6 +528,27 @@ class _Rebuilder:
         if prepared.changed:
             print(f"litnotes: updated {len(prepared.changed)} files for zensical serve: "
                   f"{', '.join(prepared.changed[:5])}{' …' if len(prepared.changed) > 5 else ''}", file=sys.stderr)
+        for gone in prepared.removed:
+            self._unpublish(prepared.config.parent, gone)
+
+    def _unpublish(self, out: Path, gone: str) -> None:
+        """Take a removed page off the preview at once.
+
+        zensical serve (0.0.73) does not notice a deleted Markdown file and keeps serving
+        its last page (zensical issue #352); the pages that listed it are rebuilt anyway.
+        """
+        if not (gone.startswith("docs/") and gone.endswith(".md")):
+            return
+        stem = gone[len("docs/"):-len(".md")]
+        config = _read_config(self.root / self.config_file)
+        if not config.get("use_directory_urls", True):
+            page = f"{stem}.html"
+        elif stem == "index" or stem.endswith("/index"):
+            page = f"{stem[:-len('index')]}index.html"
+        else:
+            page = f"{stem}/index.html"
+        with contextlib.suppress(OSError):
+            (out / "site" / page).unlink()
 
 
 def serve(root: Path | str = ".", config_file: str = "mkdocs.yml", address: str = "127.0.0.1:8000") -> int:

@@ -250,10 +250,23 @@ def normal_title(title: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
+# Parsed files by (shown path, text): the same text parses to the same data (which nothing
+# modifies), so a process that loads the records again after an edit parses only what changed.
+_PARSED: dict[tuple[str, str], tuple[Any, Problem | None]] = {}
+
+
 def _load_mapping(path: Path, display: str, what: str,
                   within: Path | None = None) -> tuple[Source, Any, list[Problem]]:
     source = read_source(path, display, within=within)
-    data, problem = parse_yaml(source)
+    key = (display, source.text)
+    if source.problem is None and key in _PARSED:
+        data, problem = _PARSED[key]
+    else:
+        data, problem = parse_yaml(source)
+        if source.problem is None:
+            if len(_PARSED) > 65536:
+                _PARSED.clear()
+            _PARSED[key] = (data, problem)
     if problem:
         return source, None, [problem]
     if data is None:

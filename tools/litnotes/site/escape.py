@@ -27,9 +27,11 @@ can be passed on without being escaped again.
 from __future__ import annotations
 
 import html
+import json
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
@@ -81,6 +83,7 @@ def _no_controls(value: str) -> str:
     return _CONTROLS.sub("", value)
 
 
+@lru_cache(maxsize=65536, typed=True)  # typed: Markdown("x") is returned as is, "x" is escaped
 def plain(value: str) -> Markdown:
     """Plain text (a title, an author, a name) as Markdown that shows exactly that text.
 
@@ -180,6 +183,7 @@ def rel(target: str, page: str) -> str:
 _ODD_PART = frozenset({"", ".", ".."})
 
 
+@lru_cache(maxsize=65536, typed=True)
 def page_link(label: str, target: str, page: str) -> Markdown:
     """A Markdown link from docs-relative ``page`` to the site's page ``target``."""
     return Markdown(f"[{plain(label)}]({rel(target, page)})")
@@ -215,16 +219,32 @@ def front_matter(fields: Mapping[str, object]) -> str:
     String values are one line (a page title has no line breaks) and HTML-escaped:
     the theme puts the header's ``title`` into the HTML as it is.
     """
-    def clean(value: object) -> object:
-        if isinstance(value, str):
-            return html.escape(_WHITESPACE.sub(" ", _no_controls(value)).strip(), quote=True)
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
+    # PyYAML's emitter is pure Python (~1.5 ms a header): a preview that prepares the site
+    # after every edit reuses the header of an unchanged page, keyed by its exact fields.
+    key = json.dumps(fields, ensure_ascii=False, default=repr)
+    return _front_matter(key, fields)
 
-    body = yaml.safe_dump({k: clean(v) for k, v in fields.items()}, allow_unicode=True, sort_keys=False,
-                          width=float("inf"), default_flow_style=False)
-    return f"---\n{body}---\n"
+
+def _clean_header_value(value: object) -> object:
+    if isinstance(value, str):
+        return html.escape(_WHITESPACE.sub(" ", _no_controls(value)).strip(), quote=True)
+    if isinstance(value, (list, tuple)):
+        return [_clean_header_value(v) for v in value]
+    return value
+
+
+_HEADERS: dict[str, str] = {}
+
+
+def _front_matter(key: str, fields: Mapping[str, object]) -> str:
+    if (found := _HEADERS.get(key)) is not None:
+        return found
+    body = yaml.safe_dump({k: _clean_header_value(v) for k, v in fields.items()}, allow_unicode=True,
+                          sort_keys=False, width=float("inf"), default_flow_style=False)
+    if len(_HEADERS) > 65536:
+        _HEADERS.clear()
+    header = _HEADERS[key] = f"---\n{body}---\n"
+    return header
 
 
 # --- code block -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import json
 import re
 from functools import lru_cache
 
-from litnotes.records.model import KnowledgeBase, Paper
+from litnotes.records.model import KnowledgeBase, Paper, Venue
 from litnotes.site.escape import bibtex_latex, bibtex_text, bibtex_verbatim
 
 __all__ = ["citation", "papers_bib", "papers_json"]
@@ -31,6 +31,13 @@ def citation(paper: Paper, kb: KnowledgeBase) -> str:
     value is escaped for its BibTeX context, so none can add or close a field.
     """
     venue = kb.venues.get(paper.venue)
+    # The entry depends on the record and its venue only (both immutable): a preview that
+    # prepares the site again after every edit computes it once per record version.
+    return _citation(paper, venue)
+
+
+@lru_cache(maxsize=16384)
+def _citation(paper: Paper, venue: Venue | None) -> str:
     kind = venue.kind if venue else "conference"
     venue_name = bibtex_text(venue.name if venue else paper.venue)
     fields: list[tuple[str, str]] = [

@@ -15,27 +15,33 @@ import json
 import posixpath
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from litnotes import LitnotesError
-from litnotes.records.model import KnowledgeBase
-from litnotes.site.escape import dot_string
+from litnotes.records.model import KnowledgeBase, Paper
+from litnotes.site.escape import attr, dot_string, html_text
 
 __all__ = [
+    "CATEGORY_LIMIT",
     "VIZ_SCRIPT",
     "Viz",
     "VizError",
+    "category_lineages",
     "clean_svg",
     "find_viz",
     "lineage_dot",
     "neighbourhood",
+    "own_node",
     "page_url",
     "relative_url",
 ]
 
 VIZ_SCRIPT = "node_modules/@viz-js/viz/dist/viz-global.js"
+#: At most this many papers in the category graph of a paper without relations of its own.
+CATEGORY_LIMIT = 20
 
 # mini-racer is a bare V8: no `location` (Emscripten asks it for the script's
 # address, unused since the WebAssembly is inlined) and no TextDecoder (Graphviz
@@ -165,6 +171,32 @@ def neighbourhood(kb: KnowledgeBase, paper_id: str, depth: int = 2) -> set[str]:
     return seen
 
 
+def category_lineages(kb: KnowledgeBase, limit: int = CATEGORY_LIMIT) -> dict[str, tuple[frozenset[str], int]]:
+    """Per category: the papers in a ``builds_on`` relation inside it (at most ``limit``), and how many were left out.
+
+    This is what the page of a paper without relations shows to say where it
+    sits.  Only relations between two papers of the category count: an edge to
+    another category would need its other end, and a lone node says nothing.
+    The choice does not depend on the paper, so every paper of a category can
+    share one drawing.  Over the limit, the papers with the most relations in
+    the category stay (then the newest), which keeps its main lines.  One pass
+    over the records for all categories.
+    """
+    degree: dict[str, Counter[str]] = {}
+    for p in kb.papers.values():
+        for b in p.builds_on:
+            base = kb.papers.get(b)
+            if base is not None and b != p.id and base.category == p.category:
+                count = degree.setdefault(p.category, Counter())
+                count[p.id] += 1
+                count[b] += 1
+    out = {}
+    for key, count in degree.items():
+        ranked = sorted(count, key=lambda i: (-count[i], -kb.papers[i].year, kb.papers[i].label.lower(), i))
+        out[key] = (frozenset(ranked[:limit]), max(0, len(ranked) - limit))
+    return out
+
+
 def lineage_dot(kb: KnowledgeBase, ids: Iterable[str], href: Callable[[str], str], *,
                 current: str | None = None, clusters: bool = False) -> str:
     """Graphviz DOT of ``ids`` and the ``builds_on`` edges between them (older paper → newer).
@@ -206,6 +238,16 @@ def lineage_dot(kb: KnowledgeBase, ids: Iterable[str], href: Callable[[str], str
     return "\n".join(lines) + "\n"
 
 
+def own_node(p: Paper, href: str) -> str:
+    """A paper as a node outside a drawing: an HTML link shaped like the graph's bold current node.
+
+    It stands beside its category's graph on the page of a paper without
+    relations; being no part of the drawing, it needs no drawing per page.
+    """
+    return (f'<a class="litnotes-graph-own" href="{attr(href)}" title="{attr(f"{p.title} ({p.year})")}">'
+            f"{html_text(p.label)}</a>")
+
+
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
@@ -214,14 +256,9 @@ _SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
 def clean_svg(svg: str, label: str) -> str:
     """Graphviz's SVG as inline HTML: no XML prolog or comments, scales down to the column, named for screen readers."""
     svg = _COMMENT.sub("", _PROLOG.sub("", svg, count=1))
-    svg = _SIZE.sub(lambda m: f'<svg class="litnotes-graph-svg" role="img" aria-label="{_attr(label)}" '
+    svg = _SIZE.sub(lambda m: f'<svg class="litnotes-graph-svg" role="img" aria-label="{attr(label)}" '
                               f'width="{m.group(1)}pt" height="{m.group(2)}pt" '
                               f'style="max-width: 100%; height: auto"', svg, count=1)
     # A blank line would end the raw HTML block in Markdown.
     return "\n".join(line for line in svg.splitlines() if line.strip())
 
-
-def _attr(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 
-from litnotes.records.model import KnowledgeBase, Paper, arxiv_url, doi_url
+from litnotes.records.model import Category, KnowledgeBase, Paper, Venue, arxiv_url, doi_url
 from litnotes.site.charts import bar_chart
 from litnotes.site.escape import Markdown, attr_value, code_block, front_matter, link, markdown_safe, page_link, plain
 from litnotes.site.exports import citation, papers_bib, papers_json
-from litnotes.site.graph import clean_svg, lineage_dot, neighbourhood, relative_url
+from litnotes.site.graph import category_lineages, clean_svg, lineage_dot, neighbourhood, own_node, relative_url
 from litnotes.site.mentions import Mention, collect_mentions, mentions_section
 from litnotes.site.reports import FEED_PATH, Report, atom_feed
 
@@ -75,24 +76,31 @@ def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortab
             + (["状态"] if status else []))
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in papers:
-        cat = kb.categories.get(p.category)
-        venue = kb.venues.get(p.venue)
-        title = _link(p.title, paper_path(p.id), page)
-        if sortable:
-            title += _filter_attrs(p)
-        cells = [title, _link(str(p.year), f"years/{p.year}.md", page)]
-        if show_category:
-            cells.append(_link(cat.title if cat else p.category, f"categories/{p.category}.md", page))
-        cells += [plain(p.abbr or ""), _link(venue.short if venue else p.venue, f"venues/{p.venue}.md", page),
-                  "有" if p.code else "无"]
-        if status:
-            cells.append(_STATUS[p.reading_status])
-        rows.append("| " + " | ".join(cells) + " |")
+        rows.append(_table_row(p, kb.categories.get(p.category), kb.venues.get(p.venue), page, sortable, status,
+                               show_category))
     table = "\n".join(rows)
     if sortable:
         exclude = " data-search-exclude" if not searched else ""
         return f'<div class="litnotes-sortable litnotes-papers"{exclude} markdown>\n\n{table}\n\n</div>'
     return table
+
+
+@lru_cache(maxsize=65536)
+def _table_row(p: Paper, cat: Category | None, venue: Venue | None, page: str, sortable: bool, status: bool,
+               show_category: bool) -> str:
+    # A row is a function of these (immutable) values only: a preview that renders the site again
+    # after an edit rebuilds just the rows of the records that changed.
+    title = _link(p.title, paper_path(p.id), page)
+    if sortable:
+        title += _filter_attrs(p)
+    cells = [title, _link(str(p.year), f"years/{p.year}.md", page)]
+    if show_category:
+        cells.append(_link(cat.title if cat else p.category, f"categories/{p.category}.md", page))
+    cells += [plain(p.abbr or ""), _link(venue.short if venue else p.venue, f"venues/{p.venue}.md", page),
+              "有" if p.code else "无"]
+    if status:
+        cells.append(_STATUS[p.reading_status])
+    return "| " + " | ".join(cells) + " |"
 
 
 def _filter_attrs(p: Paper) -> str:
@@ -115,7 +123,7 @@ def paper_block(p: Paper, kb: KnowledgeBase, page: str, *, level: int = 3) -> st
 
 
 def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_base: str | None,
-                mentions: Sequence[Mention] = (), graph: str = "") -> str:
+                mentions: Sequence[Mention] = (), graph: str = "", context: str = "") -> str:
     page = paper_path(p.id)
     cat = kb.categories.get(p.category)
     venue = kb.venues.get(p.venue)
@@ -158,6 +166,8 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
         if later:
             out += ["**后续工作：**", ""] + [f"- {_link(b.label, paper_path(b.id), page)} — {plain(b.title)}"
                                              for b in later] + [""]
+    elif context:
+        out += [context]
     # Not searched (the marked heading keeps its section out of the index): the pages that mention
     # the paper are searched themselves, and the BibTeX entry repeats the title and authors above.
     mentioned = mentions_section(mentions, page)
@@ -186,6 +196,42 @@ def _lineage_graph(kb: KnowledgeBase, p: Paper, draw: Callable[[str], str], dire
     page = paper_path(p.id)
     dot = lineage_dot(kb, ids, lambda i: relative_url(paper_path(i), page, directory_urls), current=p.id)
     return _graph_box(clean_svg(draw(dot), f"{p.label} 的脉络：它基于的论文与基于它的论文"))
+
+
+def _category_context(kb: KnowledgeBase, p: Paper, lineages: Mapping[str, tuple[frozenset[str], int]],
+                      draw: Callable[[str], str], directory_urls: bool, drawn: dict[str, str]) -> str:
+    """For a paper without relations: the lineage of its category, it beside as its own node, and what that means.
+
+    "" when no two other papers of its category are related.  The category's
+    graph is drawn once and kept in ``drawn``: every paper page is in
+    ``papers/``, so its links are the same from each of them; this paper is not
+    in it but an HTML node beside it, which costs no drawing per page.
+    """
+    ids, left_out = lineages.get(p.category, (frozenset(), 0))
+    if not ids:
+        return ""
+    page = paper_path(p.id)
+    cat = kb.categories.get(p.category)
+    title = cat.title if cat else p.category
+    svg = drawn.get(p.category)
+    if svg is None:
+        dot = lineage_dot(kb, ids, lambda i: relative_url(paper_path(i), page, directory_urls))
+        svg = drawn[p.category] = clean_svg(draw(dot), f"分类「{title}」中论文的脉络")
+    own = own_node(p, relative_url(page, page, directory_urls))
+    category = _link(title, f"categories/{p.category}.md", page)
+    label = plain(p.label)
+    more = (f"该分类另有 {left_out} 篇有“基于”关系的论文未画出：分类页「{category}」列出它的全部论文，"
+            f"{_link('全部论文的脉络', LINEAGE, page)}画出全部关系。" if left_out else "")
+    # Not searched: the same words on every such page would answer queries about none of them.
+    return "\n".join([
+        "## 所在分类的脉络 { data-search-exclude }", "",
+        f"{label} 未记录 `builds_on`，也没有论文记录基于它。下图是同一分类「{category}」中论文的脉络，"
+        f"供定位，不表示 {label} 继承了它们；单独加粗的 {label} 是本文，与图中论文之间没有连线。{more}",
+        "{: data-search-exclude }", "",
+        f'<div class="litnotes-graph litnotes-graph-context" data-search-exclude>\n{own}\n{svg}\n</div>', "",
+        f"若 {label} 确实基于某篇论文，在记录 {plain(p.path)} 中写 `builds_on: [论文 id]`，"
+        "这里便画出它自己的脉络。", "{: data-search-exclude }", "",
+        *([] if left_out else [_link("全部论文的脉络", LINEAGE, page), ""])])
 
 
 def _lineage_page(kb: KnowledgeBase, draw: Callable[[str], str] | None, directory_urls: bool) -> str:
@@ -254,9 +300,12 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
     papers = kb.sorted_papers()
     mentions = collect_mentions(handwritten or {}, kb)
     pages: dict[str, str] = {}
+    lineages = category_lineages(kb) if draw else {}
+    drawn: dict[str, str] = {}
     for p in papers:
         graph = _lineage_graph(kb, p, draw, directory_urls) if draw else ""
-        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base, mentions.get(p.id, ()), graph)
+        context = _category_context(kb, p, lineages, draw, directory_urls, drawn) if draw and not graph else ""
+        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base, mentions.get(p.id, ()), graph, context)
     pages[LINEAGE] = _lineage_page(kb, draw, directory_urls)
 
     # The status column and its filter only once there is a reading list.

@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import markdown
@@ -151,11 +152,17 @@ def _paper_label(p: Paper) -> str:
 _HREF = re.compile(r'href="([^"]*)"')
 
 
+@lru_cache(maxsize=4096)
+def _markdown_html(markdown_text: str) -> str:
+    # A new Markdown instance per call costs more than the paragraph (~1 ms): once per text.
+    return markdown.markdown(markdown_text, extensions=[CjkExtension()])
+
+
 def _paragraph_html(markdown_text: str, page: str, href) -> str:
     """The paragraph as HTML, with links to other pages of the site rewritten for the feed."""
     if not markdown_text:
         return ""
-    out = markdown.markdown(markdown_text, extensions=[CjkExtension()])
+    out = _markdown_html(markdown_text)
 
     def link(m: re.Match[str]) -> str:
         target = html.unescape(m.group(1))
