@@ -22,7 +22,10 @@ the figure.  Chinese is typed as inserted text (an input method's commit)
 followed by ``End``, a key that changes nothing but sends the ``keyup``
 Material searches on.
 
-    .venv/bin/python bench/search.py SITE_DIR [--runs N] [--query Q ...]
+A site built by Zensical is measured the same way through its own search
+(a dialog in a shadow root, ``search.json``).
+
+    .venv/bin/python bench/search.py SITE_DIR [--runs N] [--settle SECONDS] [--query Q ...]
 """
 
 from __future__ import annotations
