@@ -27,8 +27,10 @@ SITE = TESTS / "fixtures" / "site"
 CHECK = TESTS / "fixtures" / "check"
 SOURCES = {"papers": REPO, "site-fixture": SITE,
            **{f"check-{p.name}": p for p in sorted((CHECK / "good").iterdir()) if p.is_dir()}}
-# The block may sit in a wrapper that keeps it out of the search index (<div data-search-exclude …>).
-_FENCE = re.compile(r"^## BibTeX\n\n(?:<div [^\n]*>\n\n)?(`{3,})bibtex\n(.*?)\n\1$", re.M | re.S)
+# The heading may carry attributes ({ data-search-exclude } keeps the section out of the search
+# index), or the block sit in a wrapper that does (<div data-search-exclude …>).
+_FENCE = re.compile(r"^## BibTeX(?: \{[^}\n]*\})?\n\n(?:<div [^\n]*>\n\n)?(`{3,})bibtex\n(.*?)\n\1$",
+                    re.M | re.S)
 # Fields the record decides from its own fields, whatever its bibtex field says.
 _OWN = {"title", "author", "year", "booktitle", "journal", "howpublished"}
 

@@ -81,3 +81,62 @@ def test_what_readers_search_is_still_there(index):
     assert "教师" in _flat(" ".join(d["text"] for d in index["docs"] if d["location"].startswith("papers/")))
     everything = _flat(pages["papers/"]["text"])
     assert "KnowledgeDistillationfromAStrongerTeacher" in everything  # table rows stay
+
+
+# --- what the index leaves out at a thousand papers (issue 15), and what readers still find ------
+
+# The pages Material's search listed for these queries before the index was trimmed (recorded by
+# running Material's own search worker on the index built from main): none of them may go missing.
+FOUND_BEFORE_TRIMMING = {
+    "皮尔森": ["code/", "code/dist-pearson/", "math/kl/", "papers/dist2022/", "reports/2024-04-19/"],
+    "教师模型": ["", "categories/", "categories/feature/", "categories/teacher-student-gap/", "code/dist-pearson/",
+             "math/kl/", "papers/bingo2022/", "papers/dgkd2021/", "papers/dist2022/", "papers/hsakd2021/",
+             "papers/ickd2021/", "papers/kcd2022/", "papers/kdrw2021/", "papers/takd2020/", "papers/tat2022/",
+             "reports/2024-04-19/"],
+}
+
+
+def _page_text(index: dict) -> dict[str, str]:
+    """Everything indexed for each page (all its sections), flattened."""
+    pages: dict[str, str] = {}
+    for d in index["docs"]:
+        page = d["location"].split("#")[0]
+        pages[page] = pages.get(page, "") + _flat(d["title"] + d["text"] + "".join(d.get("tags", [])))
+    return pages
+
+
+def test_chinese_queries_find_the_pages_they_found_before_trimming(index):
+    import jieba
+
+    pages = _page_text(index)
+    for query, found in FOUND_BEFORE_TRIMMING.items():
+        # Material's search finds a page for a word of the query as jieba cuts it (教师模型: 教师, 模型);
+        # tests/browser/test_site_browser.py checks the list Material itself shows.
+        words = [w for w in jieba.cut(query) if w.strip()]
+        lost = [p for p in found if p not in pages or not any(w in pages[p] for w in words)]
+        assert not lost, f"{query}: no longer in the index of {lost} (words {words})"
+
+
+def test_the_index_leaves_out_what_repeats_other_pages(site, index):
+    kb, _ = load_knowledge_base(ROOT)
+    locations = [d["location"] for d in index["docs"]]
+    # A paper's BibTeX repeats its title and authors; 被提及 lists pages that are searched themselves.
+    dist = (site / "papers" / "dist2022" / "index.html").read_text("utf-8")
+    assert 'id="bibtex"' in dist and "被提及" in dist, "the sections are not on the page: the test proves nothing"
+    repeated = [d["location"] for d in index["docs"] if d["location"].startswith("papers/")
+                and (d["location"].endswith("#bibtex") or _flat(d["title"]) in ("BibTeX", "被提及"))]
+    assert not repeated, f"BibTeX or 被提及 sections in the index: {repeated[:5]}"
+    everything = " ".join(d["text"] for d in index["docs"])
+    assert "@inproceedings" not in everything and "@article" not in everything
+    # The tags page lists every tagged page; the tags themselves stay on each paper's entry.
+    assert not [loc for loc in locations if loc.startswith("tags/")]
+    assert all(index["docs"][locations.index(f"papers/{p.id}/")].get("tags") == list(p.tags)
+               for p in kb.papers.values() if p.tags)
+    # Category, venue and year pages repeat rows of the table of all papers (searched, see above):
+    # their intro stays, their rows do not.
+    pages = _page_text(index)
+    dist_title = _flat(kb.papers["dist2022"].title)
+    assert dist_title in pages["papers/"]
+    for group in ("categories/teacher-student-gap/", "venues/neurips/", "years/2022/"):
+        assert group in pages, f"{group} is not searched at all"
+        assert dist_title not in pages[group], f"{group} still indexes its table rows"

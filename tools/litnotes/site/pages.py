@@ -30,6 +30,8 @@ _NO_CODE = "无官方代码"
 _STATUS = {"to-read": "待读", "reading": "在读", "read": "已读"}
 # Not papers/<id>.md of any record: an id has no '_'.
 _TO_READ = "papers/to_read.md"
+# attr_list on a heading: Material's search leaves the whole section out of the index.
+_NOT_SEARCHED_SECTION = " { data-search-exclude }"
 
 
 def paper_path(paper_id: str) -> str:
@@ -60,7 +62,7 @@ def paper_links(p: Paper) -> list[str]:
 
 
 def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortable: bool = False,
-                status: bool = False, show_category: bool = True) -> str:
+                status: bool = False, show_category: bool = True, searched: bool = True) -> str:
     """A table of papers with links relative to ``page``; ``status`` adds the reading-list column.
 
     Title, year and category come first so that a phone shows them without
@@ -68,6 +70,7 @@ def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortab
     link carries the row's filter values as ``data-*`` attributes (attr_list)
     for ``litnotes.js``, which adds the filters and the sortable headers.
     ``show_category=False`` leaves out the category column (a category's own page).
+    ``searched=False`` keeps a sortable table's rows out of the search index.
     """
     head = (["论文", "年份"] + (["分类"] if show_category else []) + ["简称", "会议/期刊", "代码"]
             + (["状态"] if status else []))
@@ -77,7 +80,8 @@ def paper_table(papers: Iterable[Paper], kb: KnowledgeBase, page: str, *, sortab
                                show_category))
     table = "\n".join(rows)
     if sortable:
-        return f'<div class="litnotes-sortable litnotes-papers" markdown>\n\n{table}\n\n</div>'
+        exclude = " data-search-exclude" if not searched else ""
+        return f'<div class="litnotes-sortable litnotes-papers"{exclude} markdown>\n\n{table}\n\n</div>'
     return table
 
 
@@ -164,9 +168,14 @@ def _paper_page(p: Paper, kb: KnowledgeBase, reports: dict[str, Report], edit_ba
                                              for b in later] + [""]
     elif context:
         out += [context]
-    out += mentions_section(mentions, page)
+    # Not searched (the marked heading keeps its section out of the index): the pages that mention
+    # the paper are searched themselves, and the BibTeX entry repeats the title and authors above.
+    mentioned = mentions_section(mentions, page)
+    if mentioned:
+        mentioned[0] += _NOT_SEARCHED_SECTION
+    out += mentioned
     # The same entry as in papers.bib (one citation per paper), in a fence nothing inside can close.
-    out += ["## BibTeX", "", code_block(citation(p, kb), "bibtex"), ""]
+    out += ["## BibTeX" + _NOT_SEARCHED_SECTION, "", code_block(citation(p, kb), "bibtex"), ""]
     if edit_base:
         # The edit link says nothing about the paper: not searched.
         out += [link(f"编辑此记录（{p.path}）", edit_base + p.path, schemes=("https", "http"),
@@ -245,7 +254,9 @@ def _lineage_page(kb: KnowledgeBase, draw: Callable[[str], str] | None, director
 
 def _group_page(title: str, intro: str, papers: Sequence[Paper], kb: KnowledgeBase, page: str,
                 *, show_category: bool = True) -> str:
-    body = paper_table(papers, kb, page, sortable=True, show_category=show_category) if papers else "暂无论文。"
+    # The rows repeat those of the table of all papers (papers/index.md, searched): not searched here.
+    body = (paper_table(papers, kb, page, sortable=True, show_category=show_category, searched=False)
+            if papers else "暂无论文。")
     return f"# {title}\n\n{intro}共 {len(papers)} 篇论文。\n\n{body}\n"
 
 
@@ -337,7 +348,9 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
     pages["years/index.md"] = _index_page("年份", "按发表年份浏览。\n\n" + chart_html(by_year_svg),
                                           year_entries, "years/index.md")
 
-    pages["tags.md"] = "# 标签\n\n<!-- material/tags -->\n"
+    # The tags plugin lists every tagged page under each tag: not searched (each page carries its
+    # tags in the index, so a tag still finds its papers).
+    pages["tags.md"] = "---\nsearch:\n  exclude: true\n---\n\n# 标签\n\n<!-- material/tags -->\n"
     pages["reports/index.md"] = _reports_index(list(reports), kb)
     pages[FEED_PATH] = atom_feed(list(reports), site_url or "", site_name, kb.papers)
     pages["papers.bib"] = papers_bib(kb)
