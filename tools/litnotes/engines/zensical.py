@@ -364,6 +364,10 @@ def _sync(out: Path, files: dict[str, str | bytes], own: Sequence[str] = ()) -> 
     site, written while this runs): they are neither walked nor pruned.
     """
     changed = []
+    # Whole files only, renamed into place: Zensical may read at any moment.  The temporary
+    # file is written outside docs/, since a file that vanishes while Zensical lists the folder
+    # stops zensical serve ("No such file or directory").
+    staging = out / _STAGING
     for rel, content in files.items():
         data = content.encode("utf-8") if isinstance(content, str) else content
         target = out / rel
@@ -372,9 +376,10 @@ def _sync(out: Path, files: dict[str, str | bytes], own: Sequence[str] = ()) -> 
                 continue
         except OSError:
             target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.litnotes-tmp")
+        staging.mkdir(exist_ok=True)
+        tmp = staging / "next"
         tmp.write_bytes(data)
-        os.replace(tmp, target)  # whole files only: Zensical's watcher may read at any moment
+        os.replace(tmp, target)
         changed.append(rel)
     folders = []
     for folder, dirs, names in os.walk(out):
@@ -457,7 +462,8 @@ def _uses_plugin(config: dict, name: str) -> bool:
     return any(entry == name or (isinstance(entry, dict) and name in entry) for entry in config.get("plugins") or ())
 
 
-_ZENSICAL_OWN = ("site", ".cache")
+_STAGING = ".litnotes-staging"
+_ZENSICAL_OWN = ("site", ".cache", _STAGING)
 """Top-level folders of the build folder that Zensical writes (its built site, its cache): left alone."""
 
 
