@@ -22,7 +22,10 @@ and measures, interleaved so that the machine's drift hits both sides:
    the first HTTP answer that shows the change (``bench/edit.py``), after the
    build rounds, one server per round;
 7. the Zensical strict build (``make build ENGINE=zensical``: litnotes prepares
-   the pages, Zensical builds them) with warm caches against MkDocs's (2b).
+   the pages, Zensical builds them) with warm caches against MkDocs's (2b);
+8. search as a reader meets it (``bench/search.py``): from the keystroke that
+   completes a query to the first result, in Chromium, on a freshly loaded page
+   (so the index is fetched and built), and the gzipped search data.
 
 Each figure is the median of several runs with min and max; the CPU time
 (user + sys) of the same runs is given below the table (on a machine shared
@@ -447,6 +450,46 @@ def sizes(site: synth.Site, out: Path) -> tuple[Figure, Figure, int]:
     return pages, Figure([total / site.papers], unit="B"), total
 
 
+# --- 8. search --------------------------------------------------------------------------------
+
+SEARCH_LIMIT = 0.3  # seconds from the keystroke to the first result (issue 15)
+SEARCH_BYTES_LIMIT = 0.5 * 1024 * 1024  # gzipped search data a phone downloads (issue 15)
+
+
+def search_rows(tmp: Path, p: Plan, zensical: bool, notes: list[str]) -> list[Row]:
+    """Item 8: first results in Chromium after typing (``bench/search.py``) and the search data's size."""
+    import search
+
+    if not Path(search.CHROMIUM).exists():
+        notes.append(f"row 8: not measured: {search.CHROMIUM} is not installed (make ci-deps)")
+        return []
+    sites = {"MkDocs": tmp / "site-kb", "plain MkDocs": tmp / "site-baseline"}
+    if zensical:
+        sites["Zensical"] = tmp / "site-zensical"
+    runs = 1 if p.build_runs == 1 else 3
+    _log(f"8. search: {', '.join(search.QUERIES)} × {runs} runs on each of {', '.join(sites)} in Chromium")
+    times, sizes_ = {}, {}
+    try:
+        for name, site in sites.items():
+            found = search.first_result_times(site, runs=runs)
+            times[name] = Figure([t for samples in found.values() for t in samples])
+            sizes_[name] = Figure([search.search_bytes(site)], unit="B")
+            notes.append(f"row 8 {name}: first result per query, medians: "
+                         + ", ".join(f"{q} {Figure(v).text()}" for q, v in found.items()))
+    except search.SearchError as e:
+        raise BenchError(f"search: {e}") from None
+    rows = [Row("8a", f"search: keystroke → first result in Chromium, {p.papers:,} papers, all queries, "
+                      "vs the plain MkDocs site", times["MkDocs"], times["plain MkDocs"], limit=SEARCH_LIMIT),
+            Row("8b", "search data a browser downloads, gzip -6, vs the plain MkDocs site", sizes_["MkDocs"],
+                sizes_["plain MkDocs"], limit=SEARCH_BYTES_LIMIT)]
+    if zensical:
+        rows += [Row("8a zensical", "search with Zensical: keystroke → first result, vs MkDocs (8a)",
+                     times["Zensical"], times["MkDocs"], limit=SEARCH_LIMIT),
+                 Row("8b zensical", "search data with Zensical, gzip -6, vs MkDocs (8b)", sizes_["Zensical"],
+                     sizes_["MkDocs"], limit=SEARCH_BYTES_LIMIT)]
+    return rows
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 @dataclass
@@ -568,6 +611,7 @@ def run(args: argparse.Namespace) -> str:
         rows.append(Row("5a", "paper page HTML, gzip -6 (over all paper pages)", pages, bpages))
         rows.append(Row("5b", f"search index per paper, gzip -6 (whole index {total / 1024:.0f} KB; "
                               f"baseline {btotal / 1024:.0f} KB)", per_paper, bper_paper))
+        rows += search_rows(tmp, p, zensical, notes)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

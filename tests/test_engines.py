@@ -266,7 +266,7 @@ def test_zensical_serve_shows_a_record_edit(tmp_path):
             time.sleep(0.5)
         assert marker in _get(report), "the report page did not show the edited summary"
         assert marker in _get(f"http://127.0.0.1:{port}/papers/{record.stem}/")
-        # A deleted record's page goes (zensical serve alone keeps serving a deleted page: its issue #352).
+        # A deleted record's page goes.
         other = next(p for p in sorted((project / "papers").glob("[!_]*.yaml")) if p != record)
         page = f"http://127.0.0.1:{port}/papers/{other.stem}/"
         assert _status(page) == 200

@@ -31,7 +31,6 @@ prepares again when ``docs/``, ``papers/`` or ``mkdocs.yml`` change.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
@@ -101,7 +100,6 @@ class Prepared:
     problems: list[Problem] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  #: build-folder paths written or removed
     formulas: int = 0
-    removed: list[str] = field(default_factory=list)  #: build-folder paths removed
 
 
 def _plugin_options(config: dict, name: str) -> dict:
@@ -454,8 +452,7 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
     tree["mkdocs.yml"] = _derived_config(out_dir, config_path, extension)
     out_dir.mkdir(parents=True, exist_ok=True)
     changed = _sync(out_dir, tree, own=_ZENSICAL_OWN)
-    removed = [rel for rel in changed if rel not in tree]
-    return Prepared(derived, sorted(problems), changed, formulas, removed)
+    return Prepared(derived, sorted(problems), changed, formulas)
 
 
 def _uses_plugin(config: dict, name: str) -> bool:
@@ -534,27 +531,6 @@ class _Rebuilder:
         if prepared.changed:
             print(f"litnotes: updated {len(prepared.changed)} files for zensical serve: "
                   f"{', '.join(prepared.changed[:5])}{' …' if len(prepared.changed) > 5 else ''}", file=sys.stderr)
-        for gone in prepared.removed:
-            self._unpublish(prepared.config.parent, gone)
-
-    def _unpublish(self, out: Path, gone: str) -> None:
-        """Take a removed page off the preview at once.
-
-        zensical serve (0.0.73) does not notice a deleted Markdown file and keeps serving
-        its last page (zensical issue #352); the pages that listed it are rebuilt anyway.
-        """
-        if not (gone.startswith("docs/") and gone.endswith(".md")):
-            return
-        stem = gone[len("docs/"):-len(".md")]
-        config = _read_config(self.root / self.config_file)
-        if not config.get("use_directory_urls", True):
-            page = f"{stem}.html"
-        elif stem == "index" or stem.endswith("/index"):
-            page = f"{stem[:-len('index')]}index.html"
-        else:
-            page = f"{stem}/index.html"
-        with contextlib.suppress(OSError):
-            (out / "site" / page).unlink()
 
 
 def serve(root: Path | str = ".", config_file: str = "mkdocs.yml", address: str = "127.0.0.1:8000") -> int:
