@@ -196,7 +196,7 @@ def bench_check(records: int, runs: int) -> Row:
 
 def _own_check(records: int, runs: int, ours: Figure, base: Figure) -> None:
     import yaml
-    from litnotes.records.validate import load_knowledge_base
+    from litnotes.records.validate import clear_parse_cache, load_knowledge_base
 
     with tempfile.TemporaryDirectory(prefix="litnotes-bench-check-") as tmp:
         site = synth.make_kb(Path(tmp) / "kb", records, max(1, records // 4), 0, math=False)
@@ -211,6 +211,7 @@ def _own_check(records: int, runs: int, ours: Figure, base: Figure) -> None:
             start = time.perf_counter()
             bare()
             base.samples.append(time.perf_counter() - start)
+            clear_parse_cache()  # as a new `litnotes check` process
             start = time.perf_counter()
             _, problems = load_knowledge_base(site.root)
             ours.samples.append(time.perf_counter() - start)

@@ -39,6 +39,7 @@ __all__ = [
     "REPORTS_DIR",
     "SCHEMA_PATH",
     "VENUES_FILE",
+    "clear_parse_cache",
     "load_knowledge_base",
     "load_taxonomy",
     "normal_title",
@@ -253,6 +254,11 @@ def normal_title(title: str) -> str:
 # Parsed files by (shown path, text): the same text parses to the same data (which nothing
 # modifies), so a process that loads the records again after an edit parses only what changed.
 _PARSED: dict[tuple[str, str], tuple[Any, Problem | None]] = {}
+
+
+def clear_parse_cache() -> None:
+    """Forget every parsed file: the next load parses everything, as a new ``litnotes check`` process does."""
+    _PARSED.clear()
 
 
 def _load_mapping(path: Path, display: str, what: str,
