@@ -253,14 +253,19 @@ def build(site: synth.Site, out: Path, cpu: Figure | None = None) -> float:
     """Wall time of ``mkdocs build --strict`` in a fresh process (without -q, which hides warnings)."""
     # The site folder of the previous run stays: MkDocs cleans it, as on a second `mkdocs build`
     # (and as `mkdocs serve` does before each rebuild).
+    return _timed([*MKDOCS, "build", "--strict", "-f", str(site.config), "-d", str(out)], site.root,
+                  f"strict build of {site.config}", cpu)
+
+
+def _timed(command: list[str], cwd: Path, what: str, cpu: Figure | None) -> float:
+    """Wall time of ``command`` run to success (its stderr's tail in the error otherwise); CPU time into ``cpu``."""
     before = _children_cpu()
     start = time.perf_counter()
-    result = subprocess.run([*MKDOCS, "build", "--strict", "-f", str(site.config), "-d", str(out)],
-                            capture_output=True, text=True, env=ENV, cwd=site.root, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, env=ENV, cwd=cwd, check=False)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         tail = "\n".join(result.stderr.splitlines()[-25:])
-        raise BenchError(f"strict build of {site.config} failed ({result.returncode}):\n{tail}")
+        raise BenchError(f"{what} failed ({result.returncode}):\n{tail}")
     if cpu is not None:
         cpu.samples.append(_children_cpu() - before)
     return elapsed
@@ -280,17 +285,8 @@ def zensical_build(site: synth.Site, out: Path, cpu: Figure | None = None) -> fl
     Zensical's cache (``.cache/zensical/.cache``) and litnotes' stay from the run
     before: a warm build, as a user's second build is.
     """
-    before = _children_cpu()
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "litnotes.engines.zensical", "build", "--root", str(site.root),
-                             "--site-dir", str(out)], capture_output=True, text=True, env=ENV, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        tail = "\n".join(result.stderr.splitlines()[-25:])
-        raise BenchError(f"Zensical build of {site.root} failed ({result.returncode}):\n{tail}")
-    if cpu is not None:
-        cpu.samples.append(_children_cpu() - before)
-    return elapsed
+    return _timed([sys.executable, "-m", "litnotes.engines.zensical", "build", "--root", str(site.root),
+                   "--site-dir", str(out)], site.root, f"Zensical build of {site.root}", cpu)
 
 
 def _children_cpu() -> float:

@@ -42,6 +42,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
@@ -176,18 +177,24 @@ def _render(root: Path, kb: Any, reports: Any, **options: Any) -> dict[str, str]
     return render_site(kb, reports, **options)
 
 
-def _markdown_factory(config_file: Path):
-    """A Markdown renderer with exactly the extensions Zensical will use, ours left out."""
-    from markdown import Markdown
+def _markdown_config(config_file: Path) -> dict:
+    """Zensical's reading of the Markdown settings; refuses a setup in which litnotes cannot render math."""
     from zensical.config import parse_mkdocs_config
 
     zconfig = parse_mkdocs_config(str(config_file))
-    extensions = [e for e in zconfig["markdown_extensions"] if e != "litnotes.engines.mdx"]
     arithmatex = zconfig["mdx_configs"].get("pymdownx.arithmatex")
     if arithmatex is None or not arithmatex.get("generic"):
         raise LitnotesError(
             f"{config_file.name}: markdown_extensions: pymdownx.arithmatex needs `generic: true` "
             "(litnotes renders the math at build time)")
+    return zconfig
+
+
+def _markdown_factory(zconfig: dict):
+    """A Markdown renderer with exactly the extensions Zensical will use, ours left out."""
+    from markdown import Markdown
+
+    extensions = [e for e in zconfig["markdown_extensions"] if e != "litnotes.engines.mdx"]
     return Markdown(extensions=extensions, extension_configs=zconfig["mdx_configs"])
 
 
@@ -254,6 +261,7 @@ class _MathPassCache:
 _MATH_CACHES: dict[tuple[Path | None, str], _MathPassCache] = {}
 
 
+@lru_cache(maxsize=1)  # a process runs the code it imported: edits to it need a restart anyway
 def _code_fingerprint() -> str:
     """litnotes' own code and the versions of the Markdown libraries: a change of either renders again."""
     from importlib.metadata import version
@@ -274,10 +282,7 @@ def _describe(value: Any) -> str:
     return f"{getattr(value, '__module__', kind.__module__)}.{name}:{getattr(value, 'keywords', '')}"
 
 
-def _math_cache(root: Path, config_file: Path, render_key: str, enabled: bool) -> _MathPassCache:
-    from zensical.config import parse_mkdocs_config
-
-    zconfig = parse_mkdocs_config(str(config_file))
+def _math_cache(root: Path, zconfig: dict, render_key: str, enabled: bool) -> _MathPassCache:
     fingerprint = hashlib.sha256(json.dumps(
         [zconfig["markdown_extensions"], zconfig["mdx_configs"], render_key, _code_fingerprint()],
         default=_describe, sort_keys=True).encode()).hexdigest()
@@ -288,7 +293,7 @@ def _math_cache(root: Path, config_file: Path, render_key: str, enabled: bool) -
     return cache
 
 
-def _math_pass(files: dict[str, str | bytes], docs: Path, docs_rel: str, config_file: Path,
+def _math_pass(files: dict[str, str | bytes], docs: Path, docs_rel: str, zconfig: dict,
                render, cache: _MathPassCache) -> tuple[dict[str, dict], list[Problem], int, set[str]]:
     """Run every page's math as the extension will: the site-wide labels, every problem, the formula count."""
     md = None
@@ -311,7 +316,7 @@ def _math_pass(files: dict[str, str | bytes], docs: Path, docs_rel: str, config_
         found = cache.get(key)
         if found is None:
             if md is None:
-                md = _markdown_factory(config_file)
+                md = _markdown_factory(zconfig)
             md.reset()
             result = render_page_math(md.convert(body), source, shown, render, title)
             html = result.html if 'class="math-ref"' in result.html else None
@@ -428,8 +433,9 @@ def prepare(root: Path | str = ".", config_file: str = "mkdocs.yml", out: str | 
         files[_MATH_CSS] = resources.files("litnotes").joinpath("assets", "math.css").read_bytes()
         for font in fonts:
             files[f"{_KATEX_URI}/{font}"] = (dist / font).read_bytes()
-        pass_cache = _math_cache(root, config_path, cache.fingerprint, cache_dir is not None)
-        labels, found, formulas, with_refs = _math_pass(files, root / docs_rel, docs_rel, config_path, cache.render,
+        zconfig = _markdown_config(config_path)
+        pass_cache = _math_cache(root, zconfig, cache.fingerprint, cache_dir is not None)
+        labels, found, formulas, with_refs = _math_pass(files, root / docs_rel, docs_rel, zconfig, cache.render,
                                                         pass_cache)
         problems += found
         cache.save(prune=False)  # MkDocs builds share this cache: keep their formulas too
