@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from search_box import type_query
 
 pytestmark = pytest.mark.browser
 
@@ -208,22 +209,9 @@ def test_chart_labels_stay_legible(reader, size):
 
 # --- search ---------------------------------------------------------------------------
 
-_PENDING = ("正在初始化搜索引擎", "键入以开始搜索")
-
-
 def _results(page, query: str) -> list[str]:
     """Type ``query`` into Material's search; the result pages, best first."""
-    page.goto("")
-    if page.viewport_size["width"] < 1220:  # on a phone the field opens from a button in the header
-        page.locator("label.md-header__button[for=__search]").click()
-    page.locator("input.md-search__input").click()
-    # Material searches on keyup; End sends one without changing the text.
-    page.keyboard.type(query)
-    page.keyboard.press("End")
-    meta = page.locator(".md-search-result__meta")
-    page.wait_for_function(
-        "([el, pending]) => el.textContent.trim() && !pending.some(p => el.textContent.includes(p))",
-        arg=[meta.element_handle(), list(_PENDING)])
+    type_query(page, query)
     hrefs = page.locator("li.md-search-result__item > a.md-search-result__link").evaluate_all(
         "els => els.map(e => e.href)")
     base = urlsplit(page.url).path

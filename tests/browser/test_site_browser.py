@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from search_box import type_query
 
 pytestmark = pytest.mark.browser
 
@@ -113,8 +114,6 @@ def test_paper_without_builds_on_shows_its_category_lineage(page, base_url, kb):
 
 # --- search ----------------------------------------------------------------------
 
-_SEARCH_PENDING = ("正在初始化搜索引擎", "键入以开始搜索")
-
 # Scroll the result list away from its end and back, a frame apart: Material
 # renders a few more results each time the end of the list comes into view.
 _SHOW_MORE_RESULTS = """el => new Promise(done => {
@@ -125,17 +124,7 @@ _SHOW_MORE_RESULTS = """el => new Promise(done => {
 
 def _search(page, base_url: str, query: str) -> list[str]:
     """Type ``query`` into Material's search box; return the result pages, best first."""
-    page.goto("")
-    page.locator("input.md-search__input").click()
-    # Material queries on keyup. keyboard.type() sends CJK characters as inserted
-    # text, like an input method's commit, with no keyup; End releases a key
-    # without changing the text, as the key that commits the candidate would.
-    page.keyboard.type(query)
-    page.keyboard.press("End")
-    meta = page.locator(".md-search-result__meta")
-    page.wait_for_function(
-        "([el, pending]) => el.textContent.trim() && !pending.some(p => el.textContent.includes(p))",
-        arg=[meta.element_handle(), list(_SEARCH_PENDING)])
+    meta = type_query(page, query)
     total = int(m.group()) if (m := re.search(r"\d+", meta.inner_text())) else 0
     items = page.locator(".md-search-result__item")
     while (shown := items.count()) < total:
