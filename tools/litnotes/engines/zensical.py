@@ -40,6 +40,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -466,6 +467,8 @@ def _uses_plugin(config: dict, name: str) -> bool:
 
 
 _STAGING = ".litnotes-staging"
+#: Seconds a ``zensical serve`` run must have lasted for :func:`serve` to start it again when it stops.
+RESTART_AFTER = 5.0
 _ZENSICAL_OWN = ("site", ".cache", _STAGING)
 """Top-level folders of the build folder that Zensical writes (its built site, its cache): left alone."""
 
@@ -556,15 +559,25 @@ def serve(root: Path | str = ".", config_file: str = "mkdocs.yml", address: str 
         observer.schedule(rebuilder, str(folder), recursive=True)
     observer.schedule(rebuilder, str(root), recursive=False)  # mkdocs.yml
     observer.start()
-    child = subprocess.Popen(_zensical("serve", "--config-file", str(prepared.config), "--dev-addr", address))
+    command = _zensical("serve", "--config-file", str(prepared.config), "--dev-addr", address)
     # Stopped like mkdocs serve: Ctrl-C, or a SIGTERM (a process manager): zensical serve goes too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    child = None
     try:
-        return child.wait()
+        while True:
+            started = time.monotonic()
+            child = subprocess.Popen(command)
+            code = child.wait()
+            # zensical serve 0.0.73 sometimes stops with FileNotFoundError when a page it is
+            # rebuilding is deleted (a deleted record): the preview must not end with it.  One
+            # that fails soon after starting (a configuration it cannot read) is not restarted.
+            if code == 0 or time.monotonic() - started < RESTART_AFTER:
+                return code
+            print(f"litnotes: zensical serve stopped (exit {code}); starting it again", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         return 130
     finally:
-        if child.poll() is None:
+        if child is not None and child.poll() is None:
             child.terminate()
             child.wait()
         observer.stop()
