@@ -16,10 +16,12 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from litnotes.engines import memory_site
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
 
@@ -252,3 +254,32 @@ def test_edits_reach_the_preview_after_papers_is_replaced(serve):
     serve.save("papers/base2020.yaml", (papers / "base2020.yaml").read_text(encoding="utf-8")
                .replace("基础方法", "换了文件夹之后的方法"))
     assert _wait_for(lambda: "换了文件夹之后的方法" in (serve.get("papers/base2020/") or ""), 60), serve.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not memory_site.in_memory_available(),
+                    reason="no /dev/shm on this machine")
+def test_the_preview_is_built_in_memory_answers_with_the_sites_404_and_is_removed_on_stop(serve):
+    assert _wait_for(lambda: any("built in memory" in line for line in _drain(serve.lines, serve.log)), 30), \
+        "\n".join(serve.log)
+    line = next(line for line in serve.log if "built in memory" in line)
+    folder = Path(line.rsplit(" in ", 1)[1].strip())
+    assert folder.parent == Path("/dev/shm") and folder.name.startswith(f"litnotes-preview-{serve.process.pid}-")
+    assert (folder / "papers" / "base2020" / "index.html").is_file()
+    # An edit is written there, and served from there.
+    record = serve.project / "papers" / "base2020.yaml"
+    serve.save("papers/base2020.yaml", record.read_text(encoding="utf-8").replace("基础方法", "内存中的方法"))
+    assert _wait_for(lambda: "内存中的方法" in (serve.get("papers/base2020/") or ""), 60), serve.stop()
+    assert "内存中的方法" in (folder / "papers" / "base2020" / "index.html").read_text(encoding="utf-8")
+    # A missing page gets the site's own 404 page as it is now (MkDocs's folder keeps the first build's).
+    config = serve.project / "mkdocs.yml"
+    serve.save("mkdocs.yml", re.sub(r"^site_name: .*$", "site_name: 改名后的知识库", config.read_text(encoding="utf-8"),
+                                    count=1, flags=re.MULTILINE))
+    assert _wait_for(lambda: "改名后的知识库" in (serve.get("") or ""), 60), serve.stop()
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(serve.base + "no-such-page/", timeout=5)
+    assert missing.value.code == 404
+    page = missing.value.read()
+    assert "改名后的知识库" in page.decode("utf-8") and page == (folder / "404.html").read_bytes()
+    serve.stop()  # SIGTERM, as service managers and test runners stop it
+    assert not folder.exists()

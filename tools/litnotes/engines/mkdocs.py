@@ -10,6 +10,7 @@ not ready get draft pages (:mod:`litnotes.engines.preview`).
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import logging
 import posixpath
@@ -24,6 +25,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
+from litnotes.engines import memory_site
 from litnotes.engines.mkdocs_cache import ServeCache
 from litnotes.engines.nav import index_sections, section_of
 from litnotes.engines.preview import BuildLog, add_panel, draft_page, lenient, panel_html
@@ -77,6 +79,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
     _last_good: tuple | None = None
     _build_log: BuildLog | None = None
     _cache: ServeCache | None = None
+    _site_dir: Path | None = None
+    """Under ``mkdocs serve``, the folder in memory the preview is built in (:mod:`litnotes.engines.memory_site`)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup also keeps this instance across serve's rebuilds (MkDocs >= 1.4),
@@ -86,6 +90,7 @@ class LitnotesPlugin(BasePlugin[_Config]):
         self._build_log: BuildLog | None = None
         # Under serve only: per-page work whose inputs did not change is reused (litnotes.engines.mkdocs_cache).
         self._cache = ServeCache() if self.serving else None
+        self._site_dir = None
 
     def on_config(self, config):
         self.root = Path(config.config_file_path).parent
@@ -95,6 +100,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
             bucket = config.extra_css if name.endswith(".css") else config.extra_javascript
             if target not in bucket:
                 bucket.append(target)
+        if self._site_dir is not None:
+            config.site_dir = str(self._site_dir)
         if self.serving:
             # A preview that never freezes (litnotes.engines.preview): no strict abort, a problem panel instead.
             lenient()
@@ -251,4 +258,24 @@ class LitnotesPlugin(BasePlugin[_Config]):
         reason = use_native_events(server, polling=self.config.watcher == "polling")
         if reason:
             log.info(f"litnotes: mkdocs serve polls for changes: {reason}")
+        # Rebuilds write every page again: in memory that is a small part of a rebuild, on a disk a large one.
+        folder = memory_site.memory_folder(copy_of=Path(config.site_dir))
+        if folder is not None:
+            self._site_dir = folder
+            server.root = str(folder)
+            server.error_handler = functools.partial(_error_page, folder)
+            log.info(f"litnotes: the preview is built in memory, in {folder}")
+            memory_site.stop_cleanly_on_sigterm()
         return server
+
+    def on_shutdown(self) -> None:
+        memory_site.remove(self._site_dir)
+        self._site_dir = None
+
+
+def _error_page(site_dir: Path, code: int) -> bytes | None:
+    """The site's own 404 (or 500) page, as ``mkdocs serve`` answers with it."""
+    try:
+        return (site_dir / f"{code}.html").read_bytes() if code in (404, 500) else None
+    except OSError:
+        return None
