@@ -270,7 +270,8 @@ def test_the_preview_is_built_in_memory_answers_with_the_sites_404_and_is_remove
     record = serve.project / "papers" / "base2020.yaml"
     serve.save("papers/base2020.yaml", record.read_text(encoding="utf-8").replace("基础方法", "内存中的方法"))
     assert _wait_for(lambda: "内存中的方法" in (serve.get("papers/base2020/") or ""), 60), serve.stop()
-    assert "内存中的方法" in (folder / "papers" / "base2020" / "index.html").read_text(encoding="utf-8")
+    written = folder / "papers" / "base2020" / "index.html"  # served as soon as made, written with the rest
+    assert _wait_for(lambda: written.is_file() and "内存中的方法" in written.read_text(encoding="utf-8"), 60)
     # A missing page gets the site's own 404 page as it is now (MkDocs's folder keeps the first build's).
     config = serve.project / "mkdocs.yml"
     serve.save("mkdocs.yml", re.sub(r"^site_name: .*$", "site_name: 改名后的知识库", config.read_text(encoding="utf-8"),
@@ -283,3 +284,83 @@ def test_the_preview_is_built_in_memory_answers_with_the_sites_404_and_is_remove
     assert "改名后的知识库" in page.decode("utf-8") and page == (folder / "404.html").read_bytes()
     serve.stop()  # SIGTERM, as service managers and test runners stop it
     assert not folder.exists()
+
+
+# Slows the build of one page that no record edit changes: the rebuild then lasts seconds after
+# the changed pages are made.
+_SLOW_HOOK = """
+import time
+
+def on_post_page(output, page, config):
+    if page.file.src_uri == "static-note.md":
+        time.sleep(4)
+    return output
+"""
+
+_LIVERELOAD = re.compile(rb"<script>\s*var livereload = .*?</script>", re.DOTALL)
+
+
+def _raw(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+@pytest.mark.slow
+def test_changed_pages_are_served_while_the_rest_of_the_site_is_rebuilt(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE, project)
+    (project / "docs" / "static-note.md").write_text("# 静态笔记\n\n这一页与记录无关。\n", encoding="utf-8")
+    (project / "slow_hook.py").write_text(_SLOW_HOOK, encoding="utf-8")
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8").replace("not_in_nav: |\n", "not_in_nav: |\n  /static-note.md\n", 1)
+    config.write_text(text + "\nhooks:\n  - slow_hook.py\n", encoding="utf-8")
+    server = _Serve(project)
+    try:
+        assert _wait_for(lambda: "基础方法" in (server.get("papers/base2020/") or ""), 90), server.stop()
+        written = None
+        if memory_site.in_memory_available():
+            assert _wait_for(lambda: any("built in memory" in x for x in _drain(server.lines, server.log)), 30)
+            folder = Path(next(x for x in server.log if "built in memory" in x).rsplit(" in ", 1)[1].strip())
+            written = folder / "papers" / "base2020" / "index.html"
+
+        # A record's title changes: its page is answered long before the slow page is built.
+        def reloads() -> int:
+            return sum("Reloading browsers" in x for x in _drain(server.lines, server.log))
+
+        record = project / "papers" / "base2020.yaml"
+        start, before = time.monotonic(), reloads()
+        server.save("papers/base2020.yaml", record.read_text(encoding="utf-8").replace("基础方法", "提前的方法"))
+        assert _wait_for(lambda: "提前的方法" in (server.get("papers/base2020/") or ""), 60), server.stop()
+        assert reloads() == before, "the changed page came only after the rebuild had ended"
+        status, early = _raw(server.base + "papers/base2020/")
+        assert status == 200 and "提前的方法".encode() in early
+        # A page the edit did not change is answered only once the rebuild has made it.
+        asked = time.monotonic()
+        status, note = _raw(server.base + "static-note/")
+        assert status == 200 and "静态笔记".encode() in note
+        waited = time.monotonic() - asked
+        assert waited > 1.5, f"the unchanged page was answered {waited:.2f} s after asking: before it was rebuilt"
+        # What was served early is what the rebuild wrote (less the server's live-reload script).
+        if written is not None:
+            assert _wait_for(lambda: "提前的方法" in written.read_text(encoding="utf-8"), 30)
+            assert _LIVERELOAD.sub(b"", early) == written.read_bytes()
+
+        # A record added, then deleted: its page is a 404 before the rebuild ends.
+        time.sleep(5)  # the previous rebuild is over
+        added = record.read_text(encoding="utf-8").replace("提前的方法", "新增的方法")
+        added = re.sub(r"^title: .*$", "title: An Added Method", added, count=1, flags=re.MULTILINE)
+        added = re.sub(r"^(arxiv|doi): .*\n", "", added, flags=re.MULTILINE)
+        server.save("papers/extra2024.yaml", added)
+        assert _wait_for(lambda: "新增的方法" in (server.get("papers/extra2024/") or ""), 60), server.stop()
+        time.sleep(5)
+        before = reloads()
+        (project / "papers" / "extra2024.yaml").unlink()
+        assert _wait_for(lambda: _raw(server.base + "papers/extra2024/")[0] == 404, 60), server.stop()
+        assert reloads() == before, "the 404 came only after the rebuild had ended"
+        assert _wait_for(lambda: reloads() > before, 30)
+        assert time.monotonic() - start < 120
+    finally:
+        server.stop()

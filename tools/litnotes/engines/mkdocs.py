@@ -21,11 +21,12 @@ from urllib.parse import urljoin
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
-from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from litnotes.engines import memory_site
+from litnotes.engines.early import EarlyPages
 from litnotes.engines.mkdocs_cache import ServeCache
 from litnotes.engines.nav import index_sections, section_of
 from litnotes.engines.preview import BuildLog, add_panel, draft_page, lenient, panel_html
@@ -79,6 +80,10 @@ class LitnotesPlugin(BasePlugin[_Config]):
     _last_good: tuple | None = None
     _build_log: BuildLog | None = None
     _cache: ServeCache | None = None
+    _early: EarlyPages | None = None
+    """Under ``mkdocs serve``, hands changed pages to the server as soon as they are made."""
+    _page_dests: frozenset[str] = frozenset()
+    _canonical: tuple[str, ...] = ()
     _site_dir: Path | None = None
     """Under ``mkdocs serve``, the folder in memory the preview is built in (:mod:`litnotes.engines.memory_site`)."""
 
@@ -91,6 +96,9 @@ class LitnotesPlugin(BasePlugin[_Config]):
         # Under serve only: per-page work whose inputs did not change is reused (litnotes.engines.mkdocs_cache).
         self._cache = ServeCache() if self.serving else None
         self._site_dir = None
+        self._early = None
+        self._page_dests = frozenset()
+        self._canonical = ()
 
     def on_config(self, config):
         self.root = Path(config.config_file_path).parent
@@ -143,6 +151,11 @@ class LitnotesPlugin(BasePlugin[_Config]):
         for name in _ASSETS:
             data = resources.files("litnotes").joinpath("assets", name).read_bytes()
             files.append(File.generated(config, f"assets/litnotes/{name}", content=data))
+        if self.serving:
+            dests = frozenset(f.dest_uri for f in files if f.is_documentation_page())
+            if self._early is not None:
+                self._early.begin(gone=self._page_dests - dests)
+            self._page_dests = dests
         return files
 
     def _render(self, handwritten: dict[str, str], **options) -> dict[str, str]:
@@ -165,7 +178,35 @@ class LitnotesPlugin(BasePlugin[_Config]):
     def on_env(self, env, config, files):
         if self._cache is not None:
             self._cache.hook_templates(env, config, self._nav)
+            # The pages whose content changed are built first (smallest first), so the preview
+            # can serve them before the rest (litnotes.engines.early); search data keeps the order.
+            order = files.documentation_pages
+            changed = self._cache.changed
+            self._canonical = tuple(f.src_uri for f in order(inclusion=InclusionLevel.is_in_serve))
+
+            def changed_first(**kwargs):
+                pages = order(**kwargs)
+                if "inclusion" not in kwargs:
+                    return pages  # the theme's templates (the sitemap) list the pages in their own order
+                # MkDocs's own request, for the pages it builds.
+                return sorted(pages, key=lambda f: (f.src_uri not in changed, changed.get(f.src_uri, 0)))
+
+            files.documentation_pages = changed_first
         return env
+
+    def on_page_context(self, context, page, config, nav):
+        # The theme's files and assets are written before the first page. Pages are served early only
+        # from a rebuild without problems: the problem panel is added to every page at its end.
+        if self._early is not None and self._build_log is not None and not self._build_log.messages:
+            self._early.assets_written()
+        return context
+
+    @event_priority(-100)  # after every other plugin: what MkDocs writes
+    def on_post_page(self, output: str, page, config) -> str:
+        if (self._early is not None and self._cache is not None and page.file.src_uri in self._cache.changed
+                and self._build_log is not None and not self._build_log.messages and output.strip()):
+            self._early.hand_over(page.file.dest_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
+        return output
 
     def on_nav(self, nav, config, files):
         self.sections = index_sections(nav.items)
@@ -217,22 +258,36 @@ class LitnotesPlugin(BasePlugin[_Config]):
 
         return _RECORD_BLOCK.sub(lambda b: _RELATIVE.sub(resolve, b.group(0)), html)
 
-    def on_post_build(self, config) -> None:
+    @event_priority(100)  # before the search plugin writes its data
+    def _order_search(self, config) -> None:
+        if self._cache is not None:
+            self._cache.order_search(self._canonical)
+
+    def _post_build(self, config) -> None:
         if self._cache is not None:
             self._cache.end()
             log.debug(f"litnotes: serve cache: {self._cache.hits} pages rendered before, "
                       f"{self._cache.misses} rendered; search entries: {self._cache.search_hits} "
                       f"reused, {self._cache.search_misses} made; theme HTML: {self._cache.html_hits} "
                       f"reused, {self._cache.html_misses} rendered")
+        panel = ""
         if self._build_log is not None:
             self._build_log.__exit__()
-            add_panel(config.site_dir, panel_html(self._build_log.messages))
+            panel = panel_html(self._build_log.messages)
+            add_panel(config.site_dir, panel)
             self._build_log = None
+        if self._early is not None:
+            self._early.end(reload_again=bool(panel))
+            log.debug(f"litnotes: {self._early.handed} changed page(s) served before the rebuild ended")
+
+    on_post_build = CombinedEvent(_order_search, _post_build)
 
     def on_build_error(self, error) -> None:
         if self._build_log is not None:
             self._build_log.__exit__()
             self._build_log = None
+        if self._early is not None:
+            self._early.end(reload_again=False)
 
     def _drafts(self, problems: list, pages: dict) -> dict[str, str]:
         """Preview pages for the records that have problems (a record just written by ``litnotes new``)."""
@@ -258,6 +313,7 @@ class LitnotesPlugin(BasePlugin[_Config]):
         reason = use_native_events(server, polling=self.config.watcher == "polling")
         if reason:
             log.info(f"litnotes: mkdocs serve polls for changes: {reason}")
+        self._early = EarlyPages(server)
         # Rebuilds write every page again: in memory that is a small part of a rebuild, on a disk a large one.
         folder = memory_site.memory_folder(copy_of=Path(config.site_dir))
         if folder is not None:

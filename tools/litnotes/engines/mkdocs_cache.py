@@ -33,6 +33,7 @@ import functools
 import hashlib
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,10 @@ class ServeCache:
         self._seen: set[str] = set()
         self.hits = self.misses = self.search_hits = self.search_misses = 0
         self.html_hits = self.html_misses = 0
+        self.changed: dict[str, int] = {}
+        """The pages whose Markdown was converted in this build (not reused), with the length of their Markdown."""
+        self._index: Any = None
+        self._entries: dict[str, list[dict]] = {}
 
     def begin(self, config: Any) -> None:
         """Before a build (``on_pre_build``): drop everything if the configuration changed; hook the search plugin."""
@@ -165,12 +170,15 @@ class ServeCache:
         self._seen = set()
         self.hits = self.misses = self.search_hits = self.search_misses = 0
         self.html_hits = self.html_misses = 0
+        self.changed = {}
+        self._index, self._entries = None, {}
         for plugin in config.plugins.values():
             index = getattr(plugin, "search_index", None)
             # Material's search plugin makes a new index in each on_config, so this hooks each build's own.
             if type(plugin).__module__ == "material.plugins.search.plugin" and index is not None:
                 original = index.add_entry_from_context
                 index.add_entry_from_context = functools.partial(self._index_page, index, original)
+                self._index = index
 
     def attach(self, page: Page) -> None:
         """Before a page is read (``on_pre_page``): its render goes through the cache."""
@@ -222,6 +230,7 @@ class ServeCache:
             _replay(done.records)
             return
         self.misses += 1
+        self.changed[src] = len(page.markdown)
         lookups = _Lookups(files)
         with _Capture() as captured:
             Page.render(page, config, lookups)  # type: ignore[arg-type]
@@ -246,12 +255,28 @@ class ServeCache:
         done = self._search.get(src)
         if done is not None and done[0] == key:
             self.search_hits += 1
-            index.entries.extend(_copy_entry(entry) for entry in done[1])
+            entries = [_copy_entry(entry) for entry in done[1]]
+            index.entries.extend(entries)
+            self._entries[src] = entries
             return
         self.search_misses += 1
         start = len(index.entries)
         original(page)
+        self._entries[src] = index.entries[start:]
         self._search[src] = (key, [_copy_entry(entry) for entry in index.entries[start:]])
+
+    def order_search(self, pages: Sequence[str]) -> None:
+        """Put the search entries in the order of ``pages`` (the order a full build indexes them in).
+
+        The preview builds changed pages first; the search data must not depend on that.
+        Entries that did not come through this cache leave the order as it is.
+        """
+        index = self._index
+        if index is None:
+            return
+        ordered = [entry for src in pages for entry in self._entries.get(src, ())]
+        if len(ordered) == len(index.entries) == sum(map(len, self._entries.values())):
+            index.entries = ordered
 
 
     # -- the theme's HTML -------------------------------------------------------------------------

@@ -97,10 +97,20 @@ def _text(value: Any) -> str:
 _LOCATED = re.compile(r"^(?P<where>[^\s:][^:\n]*:\d+:\d+): (?:(?:error|warning): )?(?P<message>.*)$", re.DOTALL)
 
 
+def _panel_order(message: str) -> tuple:
+    """Messages without a place first, then by file, line, column: the same panel in whatever order pages are built."""
+    m = _LOCATED.match(message)
+    if not m:
+        return (0, message)
+    path, line, col = m.group("where").rsplit(":", 2)
+    return (1, path, int(line), int(col), message)
+
+
 def panel_html(messages: Iterable[str]) -> str:
-    """The problem panel: one item per message, ``FILE:LINE:COL`` first; empty when there is nothing to show."""
+    """The problem panel: one item per message, ``FILE:LINE:COL`` first, in the order of :func:`_panel_order`;
+    empty when there is nothing to show."""
     items = []
-    for message in messages:
+    for message in sorted(messages, key=_panel_order):
         m = _LOCATED.match(message)
         if m:
             items.append(f"<li><code>{_text(m.group('where'))}</code> {_text(m.group('message'))}</li>")

@@ -1,0 +1,138 @@
+"""Under ``mkdocs serve``: a changed page is served as soon as its rebuild has made it, not when the whole site is done.
+
+MkDocs answers no request while it rebuilds (``LiveReloadServer`` waits until the
+build ends) and tells browsers to reload only at the end.  At a thousand papers the
+build then spends most of its time on the ~1,350 pages an edit did not change.  The
+litnotes plugin builds the pages whose content changed first (see
+:meth:`litnotes.engines.mkdocs.LitnotesPlugin.on_env`) and hands each one, as MkDocs
+writes it, to :class:`EarlyPages`, which:
+
+* once the theme's files and the site's assets are written (before the first page),
+  tells browsers to reload, as MkDocs does at the end;
+* answers a request for a page made in this rebuild with that page at once, and a
+  request for a page the edit removed with the site's 404 page;
+* holds every other request for a page or for the search data until the rebuild has
+  made it (or until the rebuild ends), so nothing half-built is ever served: assets
+  are final by then and are served as usual.
+
+A page is handed over only while the rebuild has logged no problem: a problem would
+put the problem panel on every page at the end of the rebuild.  If one is logged
+later, after pages were handed over, browsers are told to reload once more when the
+rebuild ends.  The bytes are those MkDocs writes for the page; ``tests/test_serve.py``
+compares them with the file the rebuild leaves.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["EarlyPages"]
+
+_HELD = (".html", "search/")
+
+
+def _held(rel: str) -> bool:
+    """A file the rebuild writes only with the pages or after them (not an asset)."""
+    return rel.endswith(_HELD[0]) or rel.startswith(_HELD[1])
+
+
+class EarlyPages:
+    """The pages of the rebuild in progress that are final, and the requests waiting for them.
+
+    Everything happens under the server's own condition (``_epoch_cond``), which MkDocs
+    notifies when a rebuild ends: a request waits for exactly one thing, whichever comes first.
+    """
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+        self._cond: threading.Condition = server._epoch_cond
+        self._building = False
+        self._announced = False
+        self._pages: dict[str, bytes] = {}
+        self._gone: frozenset[str] = frozenset()
+        self.handed = 0
+        """Pages handed over in the last rebuild (for the log and the tests)."""
+        original: Callable = server._serve_request
+        server._serve_request = functools.partial(self._serve, original)
+
+    # -- the build's side ------------------------------------------------------------------------
+
+    def begin(self, gone: Iterable[str]) -> None:
+        """A rebuild has read its files: ``gone`` are the pages the previous build had and this one will not."""
+        with self._cond:
+            self._building, self._announced = True, False
+            self._pages.clear()
+            self._gone = frozenset(gone)
+            self.handed = 0
+
+    def assets_written(self) -> None:
+        """The theme's files and the assets are final: browsers may reload, and wait for each page."""
+        server = self._server
+        with self._cond:
+            if self._building and not self._announced:
+                self._announced = True
+                server._visible_epoch = server._wanted_epoch
+                self._cond.notify_all()
+
+    def hand_over(self, dest_uri: str, data: bytes) -> None:
+        """A page of this rebuild, exactly as MkDocs writes it."""
+        with self._cond:
+            if self._building and self._announced:
+                self._pages[dest_uri] = data
+                self.handed += 1
+                self._cond.notify_all()
+
+    def end(self, *, reload_again: bool) -> None:
+        """The rebuild is over (or failed); ``reload_again`` if pages handed over lack what it added at the end."""
+        server = self._server
+        with self._cond:
+            if reload_again and self.handed:
+                # MkDocs makes the wanted epoch visible when the build returns: browsers reload once more.
+                # Its epochs are milliseconds of the monotonic clock (mkdocs.livereload._timestamp).
+                server._wanted_epoch = max(round(time.monotonic() * 1000), server._wanted_epoch + 1)
+            self._building = False
+            self._pages.clear()
+            self._gone = frozenset()
+            self._cond.notify_all()
+
+    # -- the server's side -----------------------------------------------------------------------
+
+    def _relative(self, path: str) -> str | None:
+        """The file a request asks for, relative to the site, as ``LiveReloadServer`` finds it."""
+        mount = self._server.mount_path
+        if not (path + "/").startswith(mount):
+            return None
+        rel = path[len(mount):]
+        if path.endswith("/"):
+            rel += "index.html"
+        return posixpath.normpath("/" + rel).lstrip("/")
+
+    def _ready(self, rel: str) -> bool:
+        server = self._server
+        if not self._building and server._visible_epoch == server._wanted_epoch:
+            return True  # no rebuild in progress: the folder is complete
+        return self._announced and (rel in self._pages or rel in self._gone)
+
+    def _serve(self, original: Callable, environ: dict, start_response: Callable) -> Any:
+        path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "ignore")
+        rel = None if path.startswith("/livereload/") else self._relative(path)
+        if rel is None or not _held(rel):
+            return original(environ, start_response)  # assets: MkDocs waits until they are written
+        with self._cond:
+            self._cond.wait_for(lambda: self._ready(rel))
+            page = self._pages.get(rel) if self._building else None
+            gone = self._building and rel in self._gone
+            epoch = self._server._visible_epoch
+        if gone:
+            return None  # the server answers with the site's 404 page, already written
+        if page is None:
+            return original(environ, start_response)
+        if self._server._watched_paths:
+            page = self._server._inject_js_into_html(page, epoch)
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(page)))])
+        return [page]
