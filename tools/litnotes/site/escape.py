@@ -329,4 +329,8 @@ def bibtex_latex(value: str) -> str:
 
 def bibtex_verbatim(value: str) -> str:
     """A URL, DOI or identifier as a BibTeX value: braces, backslashes and whitespace percent-encoded."""
-    return quote(value.strip(), safe="".join(chr(c) for c in range(0x21, 0x7f) if chr(c) not in '{}\\"%') + "%")
+    return quote(value.strip(), safe=_VERBATIM_SAFE)
+
+
+# Printable ASCII but braces, backslash and the double quote; "%" stays, so an encoded value is kept as it is.
+_VERBATIM_SAFE = "".join(chr(c) for c in range(0x21, 0x7f) if chr(c) not in '{}\\"%') + "%"
