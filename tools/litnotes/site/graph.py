@@ -239,7 +239,7 @@ def lineage_dot(kb: KnowledgeBase, ids: Iterable[str], href: Callable[[str], str
     ``href(paper_id)`` is the node's link; ``current`` is drawn bold; with
     ``clusters`` the papers are grouped by category.
     """
-    chosen = sorted((kb.papers[i] for i in set(ids) if i in kb.papers), key=lambda p: (p.year, p.label.lower()))
+    chosen = sorted((kb.papers[i] for i in set(ids) if i in kb.papers), key=lambda p: (p.year, p.label.lower(), p.id))
     lines = [f"digraph {dot_string('lineage')} {{",
              # No graph tooltip: Graphviz would wrap the graph and each cluster in an <a> without a link.
              '  graph [rankdir=LR, bgcolor="transparent", fontname="sans-serif", fontsize=11, '
