@@ -271,3 +271,11 @@ def test_the_dot_of_papers_with_the_same_year_and_label_does_not_depend_on_hashi
     dots = {subprocess.run([sys.executable, "-c", _TWINS, str(FIXTURE)], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(4)}
     assert len(dots) == 1
+
+
+def test_a_cache_that_cannot_be_written_costs_time_not_the_build(kb, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")  # the cache folder's place is taken by a file
+    pages, viz = _build(kb, blocked)
+    assert viz.draws > 0 and pages == render_site(kb, draw=Viz(find_viz(ROOT)).render)
+    assert _build(kb, blocked)[1].draws == viz.draws  # nothing was kept: all drawn again

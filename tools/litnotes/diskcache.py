@@ -51,25 +51,36 @@ class TextCache:
             self._text[key] = text
             self._dirty = True
 
-    def save(self, prune: bool = True) -> None:
-        """Write the file if anything changed; with ``prune``, keep only the keys this build used."""
+    def save(self, prune: bool = True) -> bool:
+        """Write the file if anything changed; with ``prune``, keep only the keys this build used.
+
+        ``False`` if the file could not be written (a read-only folder, a full disk): that costs the next
+        build time, not this one its result, so it is no error.
+        """
         if self.path is None:
-            return
+            return True
         if prune and self._text.keys() - self._used:
             self._text = {k: v for k, v in self._text.items() if k in self._used}
             self._dirty = True
         if not self._dirty:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}-", suffix=".tmp")
+            return True
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}-", suffix=".tmp")
+        except OSError:
+            return False
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(self._text, f, ensure_ascii=False, separators=(",", ":"))
             os.replace(tmp, self.path)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
+            return False
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         self._dirty = False
+        return True
 
     def _load(self) -> None:
         if self._loaded:

@@ -124,7 +124,7 @@ class Viz:
 
     @contextmanager
     def drawing(self) -> Iterator[Callable[[str], str]]:
-        """:meth:`render` for one build; the disk cache is then saved with only the graphs this build drew.
+        """:meth:`render` for one build; the disk cache is then saved with only the graphs this build used.
 
         A build that stops half-way (a :class:`VizError`) keeps every cached graph.
         """
