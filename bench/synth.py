@@ -432,6 +432,10 @@ def make_kb(target: Path, papers: int, reports: int, math_pages: int, *, math: b
                 options["katex_dist"] = str(source / options.get("katex_dist", "node_modules/katex/dist"))
                 config["plugins"][i] = {MATH_PLUGIN: options}
     write_config(config, target / "mkdocs.yml")
+    # litnotes looks for Graphviz (npm @viz-js/viz) in node_modules of the site's folder or one above it, as
+    # the repository has it: without this link the synthetic site would be built with text-only lineages.
+    if (source / "node_modules").is_dir():
+        (target / "node_modules").symlink_to((source / "node_modules").resolve(), target_is_directory=True)
     return Site(target, papers, reports, math_pages, math, tuple(ids))
 
 

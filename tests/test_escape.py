@@ -10,8 +10,10 @@ from urllib.parse import urlsplit
 import bibtexparser
 import markdown
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from litnotes.site import escape
 from litnotes.site.escape import (
     URL_UNSAFE,
     Markdown,
@@ -144,6 +146,55 @@ def test_front_matter_is_one_header_whatever_the_title(title: str, tag: str) -> 
     assert body.strip() == "# body"
     assert meta == {"title": html.escape(_one_line(title)), "tags": [html.escape(_one_line(tag))]}
     assert "<" not in meta["title"] and '"' not in meta["title"]
+
+
+# Header text for the YAML emitters: what the records hold (CJK, quotes, colons), what YAML treats specially
+# (line breaks of every kind, indicators, lone words like "null"), and characters beyond the BMP.
+_YAML_FRAGMENTS = [*FRAGMENTS, "中文标题", "：", "「引」", "😀", "𝔼", "\U0010fffd", "\u2029", "\r\n", "\r", "\x00",
+                   "\x7f", "\x80", "\x9f", "\xa0", "\ufeff", "\ufffe", "\ue000", "\u200b", "null", "true", "1e3",
+                   "0x1F", "~", "? ", "@", "`", "!!str ", "&a ", "*a", "... ", "'", "''", "x" * 90, " " * 3]
+yaml_text = st.lists(st.one_of(st.sampled_from(_YAML_FRAGMENTS), st.text(max_size=4)), max_size=8).map("".join)
+# Field names (the headers' keys) take libyaml's path; other keys PyYAML's.
+yaml_key = st.one_of(st.sampled_from(["title", "search", "boost", "tags", "hide", "x_1", "true", "null", "on", "y",
+                                      "No", "_", "a" * 64]), yaml_text)
+yaml_header = st.dictionaries(
+    yaml_key,
+    st.one_of(yaml_text, st.lists(yaml_text, max_size=3), st.integers(), st.booleans(),
+              st.dictionaries(yaml_key, st.one_of(st.integers(), yaml_text), max_size=2)),
+    max_size=4,
+)
+
+
+_FIELD_NAMES = st.sampled_from(["title", "search", "boost", "tags", "x_1", "true", "null", "on", "No", "a" * 64])
+_BMP_TEXT = yaml_text.map(lambda s: re.sub("[\x85\ud800-\udfff\U00010000-\U0010ffff]", "", s))
+
+
+def _header(text: st.SearchStrategy[str]) -> st.SearchStrategy[dict]:
+    """Headers like the real ones: field names for keys, values of ``text``."""
+    return st.dictionaries(_FIELD_NAMES, st.one_of(
+        text, st.lists(text, max_size=3), st.integers(),
+        st.dictionaries(_FIELD_NAMES, st.one_of(st.integers(), text), max_size=2)), max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(fields=st.one_of(yaml_header, _header(yaml_text), _header(_BMP_TEXT)))
+def test_the_header_emitter_writes_the_bytes_of_the_pure_python_one(fields: dict) -> None:
+    # Headers are written by libyaml where it writes what PyYAML's own emitter writes, else by PyYAML.
+    assert escape._yaml_dump(fields) == escape._yaml_dump(fields, fast=False)
+
+
+def test_headers_are_written_by_libyaml_unless_it_would_write_other_bytes(monkeypatch) -> None:
+    used: list[type] = []
+    real = yaml.dump
+    monkeypatch.setattr(yaml, "dump", lambda data, **kw: used.append(kw["Dumper"]) or real(data, **kw))
+    front_matter({"title": "知识蒸馏: \"Teacher\" 'Student'", "search": {"boost": 2}, "tags": ["蒸馏"]})
+    assert used == [yaml.CSafeDumper]
+    # Where libyaml writes other bytes, PyYAML writes the header: NEL survives the header's cleaning only
+    # through the emitter test above, a character beyond the BMP reaches it from any title.
+    for title in ("emoji 😀", "𝔼[x]"):
+        used.clear()
+        assert front_matter({"title": title}) == f"---\ntitle: {title}\n---\n"
+        assert used == [yaml.SafeDumper]
 
 
 @SETTINGS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -187,3 +188,94 @@ def test_the_own_node_escapes_the_record(kb, viz):
     page = render_site(evil, draw=viz.render)["papers/alone2023.md"]
     assert "<img" not in page and 'title="A&quot; onmouseover=&quot;alert(1) (2023)"' in page
     assert ">&lt;img src=x onerror=alert(1)&gt;</a>" in page
+
+
+def _build(kb: KnowledgeBase, cache: Path) -> tuple[dict[str, str], Viz]:
+    """The pages of one build in a new process: a new Graphviz, nothing in memory, the disk cache at ``cache``."""
+    script = find_viz(ROOT)
+    assert script is not None, "@viz-js/viz is not installed: run `make setup` (npm ci)"
+    viz = Viz(script, cache)
+    with viz.drawing() as draw:
+        return render_site(kb, draw=draw), viz
+
+
+def _with_pair(kb: KnowledgeBase, title: str = "Pair one") -> KnowledgeBase:
+    """``kb`` plus two papers, the second building on the first, related to nothing else."""
+    base = kb.papers["feat2022"]
+    pair = {"pair0": dataclasses.replace(base, id="pair0", abbr="P0", title=title, builds_on=()),
+            "pair1": dataclasses.replace(base, id="pair1", abbr="P1", title="Pair two", builds_on=("pair0",))}
+    return dataclasses.replace(kb, papers={**kb.papers, **pair}, built_on_by={**kb.built_on_by, "pair0": ("pair1",)})
+
+
+def test_a_second_build_draws_nothing_and_a_changed_graph_is_redrawn(kb, tmp_path):
+    first, viz = _build(_with_pair(kb), tmp_path)
+    drawn = viz.draws
+    assert drawn >= 4 and list(tmp_path.glob("graphviz-*.json"))
+    again, viz = _build(_with_pair(kb), tmp_path)
+    assert viz.draws == 0 and again == first
+    # A new title changes the graphs that show the paper (the pair's pages, their category's, the whole
+    # lineage), not the others.
+    pages, viz = _build(_with_pair(kb, title="Renamed"), tmp_path)
+    assert viz.draws == 4 < drawn
+    assert "Renamed (" in pages["papers/pair1.md"] and "Renamed (" in pages["lineage.md"]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not text", "wrong entry"])
+def test_a_damaged_cache_is_redrawn(kb, tmp_path, damage):
+    first, viz = _build(kb, tmp_path)
+    (cache,) = tmp_path.glob("graphviz-*.json")
+    text = cache.read_text(encoding="utf-8")
+    if damage == "truncated":
+        cache.write_text(text[: len(text) // 2], encoding="utf-8")
+    elif damage == "not text":
+        cache.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    else:  # one entry that is not an SVG string: that graph alone is drawn again
+        entries = json.loads(text)
+        entries[next(iter(entries))] = 42
+        cache.write_text(json.dumps(entries), encoding="utf-8")
+    pages, viz = _build(kb, tmp_path)
+    assert pages == first
+    assert viz.draws == (1 if damage == "wrong entry" else len(json.loads(text)))
+    # The cache is whole again: the next build draws nothing.
+    assert _build(kb, tmp_path)[1].draws == 0
+
+
+def test_drawings_of_another_graphviz_are_not_used(kb, tmp_path):
+    _build(kb, tmp_path)
+    (cache,) = tmp_path.glob("graphviz-*.json")
+    stale = tmp_path / "graphviz-0000000000000000.json"
+    cache.rename(stale)
+    assert _build(kb, tmp_path)[1].draws > 0
+
+
+_TWINS = """
+import dataclasses, sys
+from pathlib import Path
+from litnotes.records.validate import load_knowledge_base
+from litnotes.site.graph import lineage_dot
+kb, _ = load_knowledge_base(Path(sys.argv[1]))
+base = kb.papers["base2020"]
+twins = {f"twin{i}": dataclasses.replace(base, id=f"twin{i}", builds_on=("base2020",)) for i in range(8)}
+kb = dataclasses.replace(kb, papers={**kb.papers, **twins})
+print(lineage_dot(kb, kb.papers, lambda i: i))
+"""
+
+
+def test_the_dot_of_papers_with_the_same_year_and_label_does_not_depend_on_hashing():
+    # Papers tied on year and label came out in set order, which differs between processes: the graph was
+    # drawn anew on every build (its DOT is the cache key) and its layout could change.
+    import os
+    import subprocess
+    import sys
+
+    dots = {subprocess.run([sys.executable, "-c", _TWINS, str(FIXTURE)], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(4)}
+    assert len(dots) == 1
+
+
+def test_a_cache_that_cannot_be_written_costs_time_not_the_build(kb, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")  # the cache folder's place is taken by a file
+    pages, viz = _build(kb, blocked)
+    assert viz.draws > 0 and pages == render_site(kb, draw=Viz(find_viz(ROOT)).render)
+    assert _build(kb, blocked)[1].draws == viz.draws  # nothing was kept: all drawn again

@@ -34,7 +34,7 @@ from litnotes.engines.watch import use_native_events
 from litnotes.records.load import parse_yaml, read_source
 from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
-from litnotes.site.graph import Viz, VizError, find_viz
+from litnotes.site.graph import GRAPH_CACHE, Viz, VizError, find_viz
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
 
@@ -165,8 +165,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
             log.info("litnotes: lineage graphs are text only: @viz-js/viz is not installed (run `make setup`)")
         else:
             try:
-                return render_site(self.kb, self.reports, handwritten=handwritten,
-                                   draw=Viz.shared(script).render, **options)
+                with Viz.shared(script, self.root / GRAPH_CACHE).drawing() as draw:
+                    return render_site(self.kb, self.reports, handwritten=handwritten, draw=draw, **options)
             except VizError as e:
                 log.warning(f"litnotes: lineage graphs are text only: {e}")
         return render_site(self.kb, self.reports, handwritten=handwritten, **options)

@@ -67,7 +67,7 @@ from litnotes.math.katex import (
 from litnotes.problems import Problem, format_problems
 from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
-from litnotes.site.graph import Viz, VizError, find_viz
+from litnotes.site.graph import GRAPH_CACHE, Viz, VizError, find_viz
 from litnotes.site.pages import render_site
 from litnotes.site.reports import read_reports
 
@@ -172,7 +172,8 @@ def _render(root: Path, kb: Any, reports: Any, **options: Any) -> dict[str, str]
     script = find_viz(root)
     if script is not None:
         try:
-            return render_site(kb, reports, draw=Viz.shared(script).render, **options)
+            with Viz.shared(script, root / GRAPH_CACHE).drawing() as draw:
+                return render_site(kb, reports, draw=draw, **options)
         except VizError as e:
             print(f"litnotes: lineage graphs are text only: {e}", file=sys.stderr)
     return render_site(kb, reports, **options)

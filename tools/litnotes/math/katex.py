@@ -24,15 +24,14 @@ import difflib
 import hashlib
 import html as htmllib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from litnotes import LitnotesError
+from litnotes.diskcache import TextCache
 from litnotes.problems import Problem
 
 __all__ = [
@@ -236,10 +235,10 @@ class RenderCache:
     directory: Path | None = None
     hits: int = 0
     misses: int = 0
-    _html: dict[str, str] = field(default_factory=dict, repr=False)
-    _used: set[str] = field(default_factory=set, repr=False)
-    _dirty: bool = False
-    _loaded: bool = False
+    _store: TextCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._store = TextCache(self.path)
 
     @property
     def fingerprint(self) -> str:
@@ -253,53 +252,23 @@ class RenderCache:
     def begin_build(self) -> None:
         """Start counting a new build (``mkdocs serve`` reuses the cache across builds)."""
         self.hits = self.misses = 0
-        self._used = set()
+        self._store.begin_build()
 
     def render(self, tex: str, display: bool) -> str:
         """Return the HTML for ``tex``, rendering it only if no cache has it."""
-        self._load()
         key = ("D" if display else "I") + tex
-        self._used.add(key)
-        if key in self._html:
+        html = self._store.get(key)
+        if html is not None:
             self.hits += 1
-            return self._html[key]
+            return html
         html = self.engine.render(tex, display, self.macros)
         self.misses += 1
-        self._html[key] = html
-        self._dirty = True
+        self._store.put(key, html)
         return html
 
     def save(self, prune: bool = True) -> None:
         """Write the disk cache; with ``prune``, keep only the formulas this build used."""
-        path = self.path
-        if path is None:
-            return
-        if prune and set(self._html) != self._used:
-            self._html = {k: v for k, v in self._html.items() if k in self._used}
-            self._dirty = True
-        if not self._dirty:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename: a parallel build never reads half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".katex-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self._html, f, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
-        self._dirty = False
-
-    def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        path = self.path
-        if path is None or not path.is_file():
-            return
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return  # A damaged cache is only a slower build.
-        if isinstance(data, dict):
-            self._html.update({k: v for k, v in data.items() if isinstance(v, str)})
+        self._store.save(prune)
 
 
 def render_cache(dist: Path, macros: Mapping[str, str], directory: Path | None) -> RenderCache:

@@ -219,8 +219,8 @@ def front_matter(fields: Mapping[str, object]) -> str:
     String values are one line (a page title has no line breaks) and HTML-escaped:
     the theme puts the header's ``title`` into the HTML as it is.
     """
-    # PyYAML's emitter is pure Python (~1.5 ms a header): a preview that prepares the site
-    # after every edit reuses the header of an unchanged page, keyed by its exact fields.
+    # Even libyaml's emitter costs ~0.05 ms a header (PyYAML's pure-Python one ~0.3 ms): a preview that
+    # prepares the site after every edit reuses the header of an unchanged page, keyed by its exact fields.
     key = json.dumps(fields, ensure_ascii=False, default=repr)
     return _front_matter(key, fields)
 
@@ -234,13 +234,40 @@ def _clean_header_value(value: object) -> object:
 
 
 _HEADERS: dict[str, str] = {}
+# libyaml's emitter writes the same bytes as PyYAML's pure-Python one (tests/test_escape.py compares them
+# over arbitrary headers), ~5 times faster, except for these characters: it escapes NEL (U+0085) as "\N"
+# and every character beyond the BMP as "\UXXXXXXXX" where PyYAML writes it as it is; and for keys
+# other than plain field names.
+_PURE_ONLY = re.compile("[\x85\ud800-\udfff\U00010000-\U0010ffff]")
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+_FAST_DUMPER = getattr(yaml, "CSafeDumper", None)
+
+
+def _yaml_dump(data: object, fast: bool = True) -> str:
+    """YAML for a header, byte for byte as ``yaml.SafeDumper`` writes it; libyaml's emitter where that holds."""
+    if fast and _FAST_DUMPER is not None and not _has_pure_only(data):
+        # libyaml takes an int width; a negative one means no limit, like PyYAML's infinite width.
+        return yaml.dump(data, Dumper=_FAST_DUMPER, allow_unicode=True, sort_keys=False, width=-1,
+                         default_flow_style=False)
+    return yaml.dump(data, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False, width=float("inf"),
+                     default_flow_style=False)
+
+
+def _has_pure_only(data: object) -> bool:
+    if isinstance(data, str):
+        return _PURE_ONLY.search(data) is not None
+    if isinstance(data, Mapping):
+        # The keys are the header's field names; PyYAML writes an empty or a long key as a complex key ("? ").
+        return any(not (isinstance(k, str) and _FIELD_NAME.match(k)) or _has_pure_only(v) for k, v in data.items())
+    if isinstance(data, (list, tuple)):
+        return any(_has_pure_only(v) for v in data)
+    return False
 
 
 def _front_matter(key: str, fields: Mapping[str, object]) -> str:
     if (found := _HEADERS.get(key)) is not None:
         return found
-    body = yaml.safe_dump({k: _clean_header_value(v) for k, v in fields.items()}, allow_unicode=True,
-                          sort_keys=False, width=float("inf"), default_flow_style=False)
+    body = _yaml_dump({k: _clean_header_value(v) for k, v in fields.items()})
     if len(_HEADERS) > 65536:
         _HEADERS.clear()
     header = _HEADERS[key] = f"---\n{body}---\n"
@@ -302,4 +329,8 @@ def bibtex_latex(value: str) -> str:
 
 def bibtex_verbatim(value: str) -> str:
     """A URL, DOI or identifier as a BibTeX value: braces, backslashes and whitespace percent-encoded."""
-    return quote(value.strip(), safe="".join(chr(c) for c in range(0x21, 0x7f) if chr(c) not in '{}\\"%') + "%")
+    return quote(value.strip(), safe=_VERBATIM_SAFE)
+
+
+# Printable ASCII but braces, backslash and the double quote; "%" stays, so an encoded value is kept as it is.
+_VERBATIM_SAFE = "".join(chr(c) for c in range(0x21, 0x7f) if chr(c) not in '{}\\"%') + "%"
