@@ -34,12 +34,15 @@ from litnotes.site.directives import expand
 from litnotes.site.graph import Viz, VizError, find_viz
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
+from litnotes.site.search_index import INDEX_PATH, SearchIndexError, build_index, dumps, stub
 
 __all__ = ["LitnotesPlugin"]
 
 log = logging.getLogger("mkdocs.plugins.litnotes")
 
 _ASSETS = ("litnotes.css", "litnotes.js", "litnotes-preview.css", "reader.css")
+#: litnotes' search worker: overrides/main.html points Material's search at it (not loaded by the pages).
+SEARCH_WORKER = "assets/litnotes/search-worker.js"
 _RECORD_BLOCK = re.compile(r'<div class="litnotes-md">\n.*?\n</div>', re.DOTALL)
 # A relative destination: no scheme, not absolute, not only a fragment.
 _RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/|#)([^"]+)"')
@@ -136,6 +139,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
         for name in _ASSETS:
             data = resources.files("litnotes").joinpath("assets", name).read_bytes()
             files.append(File.generated(config, f"assets/litnotes/{name}", content=data))
+        worker = resources.files("litnotes").joinpath("assets", posixpath.basename(SEARCH_WORKER)).read_bytes()
+        files.append(File.generated(config, SEARCH_WORKER, content=worker))
         return files
 
     def _render(self, handwritten: dict[str, str], **options) -> dict[str, str]:
@@ -211,6 +216,7 @@ class LitnotesPlugin(BasePlugin[_Config]):
         return _RECORD_BLOCK.sub(lambda b: _RELATIVE.sub(resolve, b.group(0)), html)
 
     def on_post_build(self, config) -> None:
+        self._write_search_index(config)
         if self._cache is not None:
             self._cache.end()
             log.debug(f"litnotes: serve cache: {self._cache.hits} pages rendered before, "
@@ -221,6 +227,32 @@ class LitnotesPlugin(BasePlugin[_Config]):
             self._build_log.__exit__()
             add_panel(config.site_dir, panel_html(self._build_log.messages))
             self._build_log = None
+
+    def _write_search_index(self, config) -> None:
+        """The prebuilt index for litnotes' search worker, from the entries Material's search plugin made.
+
+        Runs after the search plugin's own ``on_post_build`` (litnotes comes after ``search`` in
+        mkdocs.yml), which wrote every entry to ``search/search_index.json``: that file becomes a
+        stub with the config only, so the browser no longer downloads the entries twice.
+        """
+        search = config.plugins.get("material/search") or config.plugins.get("search")
+        index = getattr(search, "search_index", None)
+        if index is None or not getattr(search.config, "enabled", True):
+            return
+        home = Path(config.site_dir) / "index.html"
+        if home.is_file() and SEARCH_WORKER not in home.read_text(encoding="utf-8"):
+            log.warning(f"litnotes: {home.name} does not start litnotes' search worker ({SEARCH_WORKER}): "
+                        "the 'config' block of overrides/main.html no longer matches Material's; search "
+                        "finds nothing until it is fixed")
+        try:
+            data = build_index(index.entries, index.config)
+        except SearchIndexError as exc:
+            log.warning(f"litnotes: the search index cannot be built: {exc}")
+            return
+        site = Path(config.site_dir)
+        (site / INDEX_PATH).parent.mkdir(parents=True, exist_ok=True)
+        (site / INDEX_PATH).write_text(dumps(data), encoding="utf-8")
+        (site / "search" / "search_index.json").write_text(dumps(stub(data["config"])), encoding="utf-8")
 
     def on_build_error(self, error) -> None:
         if self._build_log is not None:
