@@ -64,15 +64,32 @@ self.addEventListener("message", async event => {
     }
     self.postMessage({ type: READY });
   } else if (message.type === QUERY) {
-    let data = { items: [] };
-    try {
-      data = search(await loading, String(message.data || ""));
-    } catch (err) {
-      console.warn(`litnotes search: query ${JSON.stringify(message.data)} failed: ${err}`);
+    /* Material sends a query per key typed: answer only the latest of those that queued up. */
+    latest = String(message.data || "");
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(answer, 0);
     }
-    self.postMessage({ type: RESULT, data });
   }
 });
+
+let latest = "", scheduled = false;
+
+async function answer() {
+  const query = latest;
+  let data = { items: [] };
+  try {
+    data = search(await loading, query);
+  } catch (err) {
+    console.warn(`litnotes search: query ${JSON.stringify(query)} failed: ${err}`);
+  }
+  scheduled = false;
+  self.postMessage({ type: RESULT, data });
+  if (latest !== query) {
+    scheduled = true;
+    setTimeout(answer, 0);
+  }
+}
 
 /* --- the index ----------------------------------------------------------- */
 
@@ -251,11 +268,13 @@ function search(index, query) {
     let group = groups.get(page);
     if (!group)
       groups.set(page, group = []);
-    group.push(item(index, doc, score, termsFound(terms, masks.get(doc)), found.get(doc)));
+    /* Material shows a page's own text only when the page leads its list: else it is left out. */
+    const shown = doc !== page || !group.length;
+    group.push(item(index, doc, score, termsFound(terms, masks.get(doc)), found.get(doc), shown));
   }
   for (const [page, group] of groups)
     if (!group.some(entry => entry.location === index.docs[page][0]))
-      group.push(item(index, page, 0, {}, []));
+      group.push(item(index, page, 0, {}, [], false));
 
   const result = { items: [...groups.values()] };
   if (options.suggest)
@@ -286,9 +305,11 @@ function suggest(index, terms, ranked, titleMasks) {
   for (const { doc } of ranked) {
     if (titleMasks.get(doc) !== all)
       continue;
-    for (const word of index.docs[doc][1].toLowerCase().split(index.separator))
-      if (word.startsWith(last))
-        return [word];
+    /* Titles keep jieba's word breaks (U+200B), which the separator splits at. */
+    const words = index.docs[doc][1].toLowerCase().split(index.separator);
+    const word = words.includes(last) ? last : words.find(w => w.startsWith(last));
+    if (word)
+      return [word];
   }
   return [];
 }
@@ -299,12 +320,12 @@ function escapeHtml(value) {
   return value.replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-function item(index, doc, score, terms, words) {
+function item(index, doc, score, terms, words, withText) {
   const [location, title, text, boost, tagset] = index.docs[doc];
   const entry = {
     location,
     title: highlight(title, words).html,
-    text: snippet(text, words),
+    text: withText ? snippet(text, words) : "",
     score,
     terms,
   };

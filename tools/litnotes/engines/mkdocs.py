@@ -80,6 +80,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
     _last_good: tuple | None = None
     _build_log: BuildLog | None = None
     _cache: ServeCache | None = None
+    _worker_page: str | None = None
+    _worker_used = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup also keeps this instance across serve's rebuilds (MkDocs >= 1.4),
@@ -157,6 +159,9 @@ class LitnotesPlugin(BasePlugin[_Config]):
         return render_site(self.kb, self.reports, handwritten=handwritten, **options)
 
     def on_pre_build(self, config) -> None:
+        # The first page written says whether the theme starts litnotes' search worker (on_post_page).
+        self._worker_page: str | None = None
+        self._worker_used = False
         if self._cache is not None:
             self._cache.begin(config)
 
@@ -215,6 +220,12 @@ class LitnotesPlugin(BasePlugin[_Config]):
 
         return _RECORD_BLOCK.sub(lambda b: _RELATIVE.sub(resolve, b.group(0)), html)
 
+    def on_post_page(self, output: str, page, config) -> str:
+        if self._worker_page is None:
+            self._worker_page = page.file.src_uri
+            self._worker_used = SEARCH_WORKER in output
+        return output
+
     def on_post_build(self, config) -> None:
         self._write_search_index(config)
         if self._cache is not None:
@@ -237,13 +248,14 @@ class LitnotesPlugin(BasePlugin[_Config]):
         """
         search = config.plugins.get("material/search") or config.plugins.get("search")
         index = getattr(search, "search_index", None)
-        if index is None or not getattr(search.config, "enabled", True):
+        if index is None or not getattr(search.config, "enabled", True) or self._worker_page is None:
             return
-        home = Path(config.site_dir) / "index.html"
-        if home.is_file() and SEARCH_WORKER not in home.read_text(encoding="utf-8"):
-            log.warning(f"litnotes: {home.name} does not start litnotes' search worker ({SEARCH_WORKER}): "
-                        "the 'config' block of overrides/main.html no longer matches Material's; search "
-                        "finds nothing until it is fixed")
+        if not self._worker_used:
+            # Material's own worker still runs (a theme without litnotes' overrides/main.html, or a
+            # Material whose config block changed): it needs every entry in search_index.json.
+            log.info(f"litnotes: {self._worker_page} does not start litnotes' search worker ({SEARCH_WORKER}; "
+                     "the 'config' block of overrides/main.html): search runs on Material's own worker")
+            return
         try:
             data = build_index(index.entries, index.config)
         except SearchIndexError as exc:

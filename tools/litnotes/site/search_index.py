@@ -22,8 +22,8 @@ A term's postings list its documents in increasing order as gaps from the
 previous one (the first from -1).  After a gap, a negative number is the
 posting's code negated: how often the term occurs in each field, ``text | title
 << 4 | tags << 8`` (each capped at 15).  The code is left out when it is 1 (once
-in the text), by far the most common posting.  Titles and texts are stored
-without the U+200B breaks.
+in the text), by far the most common posting.  Texts are stored without the
+U+200B word breaks; titles keep them (the worker suggests words from titles).
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def build_index(entries: Iterable[Mapping[str, Any]], config: Mapping[str, Any])
         if not isinstance(boost, (int, float)) or isinstance(boost, bool):
             raise SearchIndexError(f"{entry.get('location')!r}: search boost {boost!r} is not a number")
         tagset = tagsets.setdefault(tags, len(tagsets)) if tags else -1
-        docs.append([str(entry.get("location", "")), title.replace(_BREAK, ""), text.replace(_BREAK, ""),
-                     boost, tagset])
+        # Titles keep the word breaks (invisible, a few bytes): the worker completes a typed word from them.
+        docs.append([str(entry.get("location", "")), title, text.replace(_BREAK, ""), boost, tagset])
         for bit, values in enumerate(((text,), (title,), tags)):
             found: Counter[str] = Counter()
             for value in values:
@@ -153,7 +153,7 @@ def decode_postings(postings: list[int]) -> dict[int, tuple[int, int, int]]:
 
 
 def documents(index: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The index's documents in the shape of Material's entries (without the U+200B word breaks)."""
+    """The index's documents in the shape of Material's entries (texts without the U+200B word breaks)."""
     out = []
     for location, title, text, boost, tagset in index["docs"]:
         doc: dict[str, Any] = {"location": location, "title": title, "text": text}
