@@ -6,6 +6,7 @@ browser tests (tests/browser/test_search_worker.py) check it end to end.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
@@ -16,6 +17,7 @@ from litnotes.site.search_index import (
     MAX_COUNT,
     SearchIndexError,
     build_index,
+    cached_index_json,
     decode_postings,
     documents,
     stub,
@@ -119,3 +121,15 @@ def test_what_cannot_be_indexed_is_said(config, entries, message):
     with pytest.raises(SearchIndexError) as info:
         build_index(entries, config)
     assert str(info.value).startswith(message), str(info.value)
+
+
+def test_the_cache_gives_the_index_it_was_made_from(tmp_path):
+    entries = [{"location": "papers/x/", "title": "DIST", "text": "<p>\u200b皮尔森\u200b系数</p>"}]
+    made = cached_index_json(entries, CONFIG, tmp_path / "search")
+    assert made == cached_index_json(entries, CONFIG, None)
+    assert [p.read_text("utf-8") for p in (tmp_path / "search").iterdir()] == [made]
+    assert cached_index_json(entries, CONFIG, tmp_path / "search") == made
+    # Other entries: another index, and only the latest is kept.
+    changed = cached_index_json([{**entries[0], "title": "KD"}], CONFIG, tmp_path / "search")
+    assert "kd" in json.loads(changed)["terms"] and "dist" not in json.loads(changed)["terms"]
+    assert len(list((tmp_path / "search").iterdir())) == 1

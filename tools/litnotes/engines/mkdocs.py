@@ -34,7 +34,7 @@ from litnotes.site.directives import expand
 from litnotes.site.graph import Viz, VizError, find_viz
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
-from litnotes.site.search_index import INDEX_PATH, SearchIndexError, build_index, dumps, stub
+from litnotes.site.search_index import INDEX_PATH, SearchIndexError, cached_index_json, dumps, stub
 
 __all__ = ["LitnotesPlugin"]
 
@@ -257,14 +257,14 @@ class LitnotesPlugin(BasePlugin[_Config]):
                      "the 'config' block of overrides/main.html): search runs on Material's own worker")
             return
         try:
-            data = build_index(index.entries, index.config)
+            text = cached_index_json(index.entries, index.config, self.root / ".cache" / "search")
         except SearchIndexError as exc:
             log.warning(f"litnotes: the search index cannot be built: {exc}")
             return
         site = Path(config.site_dir)
         (site / INDEX_PATH).parent.mkdir(parents=True, exist_ok=True)
-        (site / INDEX_PATH).write_text(dumps(data), encoding="utf-8")
-        (site / "search" / "search_index.json").write_text(dumps(stub(data["config"])), encoding="utf-8")
+        (site / INDEX_PATH).write_text(text, encoding="utf-8")
+        (site / "search" / "search_index.json").write_text(dumps(stub(index.config)), encoding="utf-8")
 
     def on_build_error(self, error) -> None:
         if self._build_log is not None:
