@@ -79,12 +79,13 @@ async function answer() {
   const query = latest;
   let data = { items: [] };
   try {
-    data = search(await loading, query);
+    data = await search(await loading, query, () => latest !== query);
   } catch (err) {
     console.warn(`litnotes search: query ${JSON.stringify(query)} failed: ${err}`);
   }
   scheduled = false;
-  self.postMessage({ type: RESULT, data });
+  if (data)
+    self.postMessage({ type: RESULT, data });
   if (latest !== query) {
     scheduled = true;
     setTimeout(answer, 0);
@@ -219,58 +220,84 @@ function countDocuments(postings) {
   return n;
 }
 
-function search(index, query) {
+/* Lets queued messages (a newer query) in: a task of its own, without setTimeout's clamping. */
+const tickChannel = new MessageChannel();
+const tickWaiting = [];
+tickChannel.port1.onmessage = () => tickWaiting.shift()();
+function tick() {
+  return new Promise(resolve => {
+    tickWaiting.push(resolve);
+    tickChannel.port2.postMessage(null);
+  });
+}
+
+/* Items are made in batches of this many, between which a newer query may take over. */
+const BATCH = 300;
+
+/* The result for `query`, or null when `stale()` said a newer query came meanwhile. */
+async function search(index, query, stale = () => false) {
   const terms = queryTerms(index, query.trim());
   if (!terms.length)
     return { items: [] };
   const documentCount = index.docs.length;
-  const scores = new Map();     /* document → score */
-  const masks = new Map();      /* document → bit per query term found */
-  const found = new Map();      /* document → index terms found in it */
-  const titleMasks = new Map(); /* document → bit per query term found in its title */
+  const scores = new Float64Array(documentCount);
+  const masks = new Uint32Array(documentCount);       /* bit per query term found */
+  const titleMasks = new Uint32Array(documentCount);  /* bit per query term found in the title */
+  /* The index terms found in each document, as linked lists (no array per document). */
+  const foundHead = new Int32Array(documentCount).fill(-1);
+  const foundNext = [], foundTerm = [];
+  const matched = [];
   const [textBoost, titleBoost, tagsBoost] = index.boosts;
 
   terms.forEach((term, t) => {
     const bit = 1 << t;
     for (let i = lowerBound(index.terms, term); i < index.terms.length && index.terms[i].startsWith(term); i++) {
-      const word = index.terms[i];
       const postings = index.postings[i];
-      const weight = idf(documentCount, countDocuments(postings)) * (word === term ? 1 : PREFIX_WEIGHT);
+      const weight = idf(documentCount, countDocuments(postings)) * (index.terms[i] === term ? 1 : PREFIX_WEIGHT);
       eachPosting(postings, (doc, text, title, tags) => {
-        const boost = index.docs[doc][3];
-        const score = boost * weight * (textBoost * saturate(text) + titleBoost * saturate(title)
-                                        + tagsBoost * saturate(tags));
-        scores.set(doc, (scores.get(doc) || 0) + score);
-        masks.set(doc, (masks.get(doc) || 0) | bit);
+        if (!masks[doc])
+          matched.push(doc);
+        scores[doc] += index.docs[doc][3] * weight * (textBoost * saturate(text) + titleBoost * saturate(title)
+                                                      + tagsBoost * saturate(tags));
+        masks[doc] |= bit;
         if (title)
-          titleMasks.set(doc, (titleMasks.get(doc) || 0) | bit);
-        let words = found.get(doc);
-        if (!words)
-          found.set(doc, words = []);
-        words.push(word);
+          titleMasks[doc] |= bit;
+        foundNext.push(foundHead[doc]);
+        foundTerm.push(i);
+        foundHead[doc] = foundNext.length - 1;
       });
     }
   });
+  const wordsOf = doc => {
+    const words = [];
+    for (let f = foundHead[doc]; f !== -1; f = foundNext[f])
+      words.push(index.terms[foundTerm[f]]);
+    return words;
+  };
 
   /* Material's post-boost: pages before sections, then the share of the query's terms found. */
-  const ranked = [];
-  for (const [doc, score] of scores) {
-    const matched = popcount(masks.get(doc)) / terms.length;
-    const boost = (index.page[doc] === doc ? 1 : 0) + matched;
-    ranked.push({ doc, score: score * (1 + boost * boost) });
-  }
+  const ranked = matched.map(doc => {
+    const boost = (index.page[doc] === doc ? 1 : 0) + popcount(masks[doc]) / terms.length;
+    return { doc, score: scores[doc] * (1 + boost * boost) };
+  });
   ranked.sort((a, b) => b.score - a.score || a.doc - b.doc);
 
   /* One list per page, in the order of its best document; the page itself always in it. */
   const groups = new Map();
-  for (const { doc, score } of ranked) {
+  for (let r = 0; r < ranked.length; r++) {
+    if (r % BATCH === BATCH - 1) {
+      await tick();
+      if (stale())
+        return null;
+    }
+    const { doc, score } = ranked[r];
     const page = index.page[doc];
     let group = groups.get(page);
     if (!group)
       groups.set(page, group = []);
     /* Material shows a page's own text only when the page leads its list: else it is left out. */
     const shown = doc !== page || !group.length;
-    group.push(item(index, doc, score, termsFound(terms, masks.get(doc)), found.get(doc), shown));
+    group.push(item(index, doc, score, termsFound(terms, masks[doc]), wordsOf(doc), shown));
   }
   for (const [page, group] of groups)
     if (!group.some(entry => entry.location === index.docs[page][0]))
@@ -303,7 +330,7 @@ function suggest(index, terms, ranked, titleMasks) {
   const all = (1 << terms.length) - 1;
   const last = terms[terms.length - 1];
   for (const { doc } of ranked) {
-    if (titleMasks.get(doc) !== all)
+    if (titleMasks[doc] !== all)
       continue;
     /* Titles keep jieba's word breaks (U+200B), which the separator splits at. */
     const words = index.docs[doc][1].toLowerCase().split(index.separator);
@@ -404,15 +431,19 @@ function blocks(html) {
   return out.filter(block => block.trim());
 }
 
-/* The blocks of a section's text with matches, marked; the whole text when none matches (as Material). */
+/*
+ * The blocks of a section's text with matches, marked; when none matches (the
+ * section was found by its title), its first blocks.  Material would send the
+ * whole text, which only makes the message longer: CSS shows a few lines.
+ */
 function snippet(text, words) {
-  if (!words || !words.length)
-    return text;
+  const all = blocks(text);
   const shown = [];
-  for (const block of blocks(text)) {
-    const marked = highlight(block, words);
-    if (marked.marks && shown.push(marked.html) === SNIPPET_BLOCKS)
-      break;
-  }
-  return shown.length ? shown.join("") : text;
+  if (words && words.length)
+    for (const block of all) {
+      const marked = highlight(block, words);
+      if (marked.marks && shown.push(marked.html) === SNIPPET_BLOCKS)
+        break;
+    }
+  return (shown.length ? shown : all.slice(0, SNIPPET_BLOCKS)).join("");
 }
