@@ -90,7 +90,7 @@ def test_clicking_a_result_opens_its_page(page, base_url, kb):
     page.wait_for_url(f"{base_url}papers/dist2022/**")
     assert kb.papers["dist2022"].title in page.locator("article h1").inner_text()
     # search.highlight: the page marks the word searched for.
-    assert page.locator("article mark[data-md-highlight]").count() > 0
+    page.wait_for_selector("article mark[data-md-highlight]")
 
 
 def test_a_query_typed_at_once_is_answered(page):
