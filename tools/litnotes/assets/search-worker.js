@@ -232,7 +232,9 @@ function tick() {
 }
 
 /* Items are made in batches of this many, between which a newer query may take over. */
-const BATCH = 300;
+const BATCH = 150;
+/* Postings read between two such chances. */
+const BATCH_POSTINGS = 20000;
 
 /* The result for `query`, or null when `stale()` said a newer query came meanwhile. */
 async function search(index, query, stale = () => false) {
@@ -249,10 +251,18 @@ async function search(index, query, stale = () => false) {
   const matched = [];
   const [textBoost, titleBoost, tagsBoost] = index.boosts;
 
-  terms.forEach((term, t) => {
-    const bit = 1 << t;
+  let sinceTick = 0;
+  for (let t = 0; t < terms.length; t++) {
+    const term = terms[t], bit = 1 << t;
     for (let i = lowerBound(index.terms, term); i < index.terms.length && index.terms[i].startsWith(term); i++) {
       const postings = index.postings[i];
+      /* A short prefix (the first letter typed) expands to many words: let a newer query in. */
+      if ((sinceTick += postings.length) > BATCH_POSTINGS) {
+        sinceTick = 0;
+        await tick();
+        if (stale())
+          return null;
+      }
       const weight = idf(documentCount, countDocuments(postings)) * (index.terms[i] === term ? 1 : PREFIX_WEIGHT);
       eachPosting(postings, (doc, text, title, tags) => {
         if (!masks[doc])
@@ -267,7 +277,7 @@ async function search(index, query, stale = () => false) {
         foundHead[doc] = foundNext.length - 1;
       });
     }
-  });
+  }
   const wordsOf = doc => {
     const words = [];
     for (let f = foundHead[doc]; f !== -1; f = foundNext[f])
