@@ -442,8 +442,11 @@ def sizes(site: synth.Site, out: Path) -> tuple[Figure, Figure, int]:
     pages = Figure(unit="B")
     for pid in site.paper_ids:
         pages.samples.append(gzip_size(out / "papers" / pid / "index.html"))
-    index = out / "search" / "search_index.json"
-    total = gzip_size(index)
+    import search
+
+    # Every file the browser downloads for search: Material's search_index.json, and litnotes'
+    # prebuilt index when the pages run litnotes' worker (search_index.json then holds only the config).
+    total = search.search_bytes(out)
     return pages, Figure([total / site.papers], unit="B"), total
 
 

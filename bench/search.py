@@ -11,7 +11,9 @@ index is downloaded and built again, as on a reader's first search.
 Material fetches ``search/search_index.json`` when a page loads and builds a
 lunr index from it in a web worker; a query typed before the worker is ready
 waits for it.  So the figure is the index's download, parse and build time
-that is left when the reader starts typing, plus the search itself.
+that is left when the reader starts typing, plus the search itself.  On a
+litnotes site that file holds the config only, and litnotes' own worker
+fetches the prebuilt ``search/litnotes-index.json`` (both are counted).
 
 The keystroke is the last ``input`` event of the search box (the last letter
 typed; Material searches on each key), timed in the page
@@ -58,8 +60,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 #: What readers type: a paper's short name, a word of an English title, two Chinese words.
 QUERIES = ("DIST", "Condensation", "皮尔森", "教师模型")
 
-#: The search data a browser downloads for search, relative to the site: Material's, then Zensical's.
-SEARCH_DATA = ("search/search_index.json", "search.json")
+#: The search data a browser downloads for search, relative to the site: litnotes' worker (Material's
+#: page script still fetches search_index.json, now the config only, and the worker fetches the index),
+#: Material's own worker, Zensical's.
+SEARCH_DATA = (("search/search_index.json", "search/litnotes-index.json"), ("search/search_index.json",),
+               ("search.json",))
 
 _HOST = "127.0.0.1"
 
@@ -126,17 +131,18 @@ def serve(site: Path) -> Iterator[str]:
         server.server_close()
 
 
-def _search_data(site: Path) -> Path:
-    for rel in SEARCH_DATA:
-        if (site / rel).is_file():
-            return site / rel
-    raise SearchError(f"{site}: no search index ({' or '.join(SEARCH_DATA)}); build the site with search on")
+def _search_data(site: Path) -> list[Path]:
+    for files in SEARCH_DATA:
+        if all((site / rel).is_file() for rel in files):
+            return [site / rel for rel in files]
+    names = " or ".join(" + ".join(files) for files in SEARCH_DATA)
+    raise SearchError(f"{site}: no search index ({names}); build the site with search on")
 
 
 def search_bytes(site: Path, level: int = 6) -> int:
-    """Bytes of the search data (Material's ``search/search_index.json``, Zensical's ``search.json``),
-    compressed with gzip at ``level``."""
-    return len(gzip.compress(_search_data(site).read_bytes(), compresslevel=level, mtime=0))
+    """Bytes of the search data a browser downloads (see ``SEARCH_DATA``), each file compressed
+    with gzip at ``level``, as a server sends them."""
+    return sum(len(gzip.compress(path.read_bytes(), compresslevel=level, mtime=0)) for path in _search_data(site))
 
 
 def _time_one(browser, base_url: str, query: str, timeout_ms: int, settle: float = 0.0) -> float:
@@ -218,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         size = search_bytes(args.site)
-        raw = _search_data(args.site).stat().st_size
+        raw = sum(path.stat().st_size for path in _search_data(args.site))
         print(f"search data: {raw / 1e6:.2f} MB, {size / 1e6:.3f} MB gzip -6 ({size} bytes)")
         times = first_result_times(args.site, args.query or QUERIES, args.runs, settle=args.settle)
     except SearchError as exc:

@@ -1,7 +1,8 @@
 """The search index of the real site: what readers find, and the boilerplate they must not.
 
 Builds the repository's site once (strict, as `make build` does) and reads
-``search/search_index.json``, the file Material's search runs on in the browser.
+``search/litnotes-index.json``, the index litnotes' search worker answers from
+in the browser (``search/search_index.json`` keeps only Material's config).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from litnotes.records.validate import load_knowledge_base
 from litnotes.site.pages import PAPER_SEARCH_BOOST
+from litnotes.site.search_index import INDEX_PATH, decode_postings, documents
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -31,8 +33,22 @@ def site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def index(site) -> dict:
-    return json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+def prebuilt(site) -> dict:
+    return json.loads((site / INDEX_PATH).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def index(prebuilt) -> dict:
+    """The prebuilt index in the shape of Material's search_index.json (config, docs)."""
+    return {"config": prebuilt["config"], "docs": documents(prebuilt)}
+
+
+def test_the_browser_gets_the_config_and_the_prebuilt_index_only(site, prebuilt):
+    # Material's page script fetches search_index.json and hands it to the worker: the entries are
+    # in the prebuilt index only, or a phone would download them twice.
+    material = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert material == {"config": prebuilt["config"], "docs": []}
+    assert prebuilt["config"]["lang"] == ["zh"] and "\\u200b" in prebuilt["config"]["separator"]
 
 
 def _flat(text: str) -> str:
@@ -74,10 +90,11 @@ def test_paper_pages_are_found_by_short_name_and_weigh_more(index):
     assert index["config"]["fields"]["tags"]["boost"] <= index["config"]["fields"]["title"]["boost"]
 
 
-def test_what_readers_search_is_still_there(index):
+def test_what_readers_search_is_still_there(index, prebuilt):
     pages = {d["location"]: d for d in index["docs"]}
-    notes = pages["papers/dist2022/#笔记"]["text"]
-    assert "\u200b皮尔森\u200b" in notes  # jieba still cuts Chinese into words
+    notes = [d["location"] for d in index["docs"]].index("papers/dist2022/#笔记")
+    # jieba still cuts Chinese into words: 皮尔森 is a term, found in DIST's notes.
+    assert notes in decode_postings(prebuilt["postings"][prebuilt["terms"].index("皮尔森")])
     assert "教师" in _flat(" ".join(d["text"] for d in index["docs"] if d["location"].startswith("papers/")))
     everything = _flat(pages["papers/"]["text"])
     assert "KnowledgeDistillationfromAStrongerTeacher" in everything  # table rows stay

@@ -37,12 +37,15 @@ from litnotes.site.directives import expand
 from litnotes.site.graph import GRAPH_CACHE, Viz, VizError, find_viz
 from litnotes.site.pages import paper_path, render_site
 from litnotes.site.reports import read_reports
+from litnotes.site.search_index import INDEX_PATH, SearchIndexError, cached_index_json, dumps, stub
 
 __all__ = ["LitnotesPlugin"]
 
 log = logging.getLogger("mkdocs.plugins.litnotes")
 
 _ASSETS = ("litnotes.css", "litnotes.js", "litnotes-preview.css", "reader.css")
+#: litnotes' search worker: overrides/main.html points Material's search at it (not loaded by the pages).
+SEARCH_WORKER = "assets/litnotes/search-worker.js"
 _RECORD_BLOCK = re.compile(r'<div class="litnotes-md">\n.*?\n</div>', re.DOTALL)
 # A relative destination: no scheme, not absolute, not only a fragment.
 _RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/|#)([^"]+)"')
@@ -86,6 +89,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
     _canonical: tuple[str, ...] = ()
     _site_dir: Path | None = None
     """Under ``mkdocs serve``, the folder in memory the preview is built in (:mod:`litnotes.engines.memory_site`)."""
+    _worker_page: str | None = None
+    _worker_used = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup also keeps this instance across serve's rebuilds (MkDocs >= 1.4),
@@ -151,6 +156,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
         for name in _ASSETS:
             data = resources.files("litnotes").joinpath("assets", name).read_bytes()
             files.append(File.generated(config, f"assets/litnotes/{name}", content=data))
+        worker = resources.files("litnotes").joinpath("assets", posixpath.basename(SEARCH_WORKER)).read_bytes()
+        files.append(File.generated(config, SEARCH_WORKER, content=worker))
         if self.serving:
             dests = frozenset(f.dest_uri for f in files if f.is_documentation_page())
             if self._early is not None:
@@ -172,6 +179,9 @@ class LitnotesPlugin(BasePlugin[_Config]):
         return render_site(self.kb, self.reports, handwritten=handwritten, **options)
 
     def on_pre_build(self, config) -> None:
+        # The first page written says whether the theme starts litnotes' search worker (on_post_page).
+        self._worker_page: str | None = None
+        self._worker_used = False
         if self._cache is not None:
             self._cache.begin(config)
 
@@ -203,6 +213,10 @@ class LitnotesPlugin(BasePlugin[_Config]):
 
     @event_priority(-100)  # after every other plugin: what MkDocs writes
     def on_post_page(self, output: str, page, config) -> str:
+        if self._worker_page is None:
+            # Whether the theme starts litnotes' search worker (see _write_search_index).
+            self._worker_page = page.file.src_uri
+            self._worker_used = SEARCH_WORKER in output
         if (self._early is not None and self._cache is not None and page.file.src_uri in self._cache.changed
                 and self._build_log is not None and not self._build_log.messages and output.strip()):
             self._early.hand_over(page.file.dest_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
@@ -258,12 +272,13 @@ class LitnotesPlugin(BasePlugin[_Config]):
 
         return _RECORD_BLOCK.sub(lambda b: _RELATIVE.sub(resolve, b.group(0)), html)
 
-    @event_priority(100)  # before the search plugin writes its data
+    @event_priority(100)  # before the search plugin writes its data, and before litnotes' index reads it
     def _order_search(self, config) -> None:
         if self._cache is not None:
             self._cache.order_search(self._canonical)
 
     def _post_build(self, config) -> None:
+        self._write_search_index(config)
         if self._cache is not None:
             self._cache.end()
             log.debug(f"litnotes: serve cache: {self._cache.hits} pages rendered before, "
@@ -281,6 +296,33 @@ class LitnotesPlugin(BasePlugin[_Config]):
             log.debug(f"litnotes: {self._early.handed} changed page(s) served before the rebuild ended")
 
     on_post_build = CombinedEvent(_order_search, _post_build)
+
+    def _write_search_index(self, config) -> None:
+        """The prebuilt index for litnotes' search worker, from the entries Material's search plugin made.
+
+        Runs after the search plugin's own ``on_post_build`` (litnotes comes after ``search`` in
+        mkdocs.yml), which wrote every entry to ``search/search_index.json``: that file becomes a
+        stub with the config only, so the browser no longer downloads the entries twice.
+        """
+        search = config.plugins.get("material/search") or config.plugins.get("search")
+        index = getattr(search, "search_index", None)
+        if index is None or not getattr(search.config, "enabled", True) or self._worker_page is None:
+            return
+        if not self._worker_used:
+            # Material's own worker still runs (a theme without litnotes' overrides/main.html, or a
+            # Material whose config block changed): it needs every entry in search_index.json.
+            log.info(f"litnotes: {self._worker_page} does not start litnotes' search worker ({SEARCH_WORKER}; "
+                     "the 'config' block of overrides/main.html): search runs on Material's own worker")
+            return
+        try:
+            text = cached_index_json(index.entries, index.config, self.root / ".cache" / "search")
+        except SearchIndexError as exc:
+            log.warning(f"litnotes: the search index cannot be built: {exc}")
+            return
+        site = Path(config.site_dir)
+        (site / INDEX_PATH).parent.mkdir(parents=True, exist_ok=True)
+        (site / INDEX_PATH).write_text(text, encoding="utf-8")
+        (site / "search" / "search_index.json").write_text(dumps(stub(index.config)), encoding="utf-8")
 
     def on_build_error(self, error) -> None:
         if self._build_log is not None:
