@@ -113,6 +113,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
             bucket = config.extra_css if name.endswith(".css") else config.extra_javascript
             if target not in bucket:
                 bucket.append(target)
+        # overrides/main.html points Material's search at litnotes' worker only when the plugin says where it is.
+        config.extra["litnotes_search_worker"] = SEARCH_WORKER
         if self._site_dir is not None:
             config.site_dir = str(self._site_dir)
         if self.serving:
