@@ -33,12 +33,9 @@ from typing import Any
 
 __all__ = ["EarlyPages"]
 
-_HELD = (".html", "search/")
-
-
 def _held(rel: str) -> bool:
     """A file the rebuild writes only with the pages or after them (not an asset)."""
-    return rel.endswith(_HELD[0]) or rel.startswith(_HELD[1])
+    return rel.endswith(".html") or rel.startswith("search/")
 
 
 class EarlyPages:
