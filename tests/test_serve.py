@@ -66,6 +66,12 @@ def _drain(lines: queue.Queue[str], into: list[str]) -> list[str]:
     return into
 
 
+def _built(folder: Path, rel: str) -> Path | None:
+    """The newest copy of a built file in the preview's folder, which holds two sites built in turn."""
+    copies = [site / rel for site in (folder / "a", folder / "b") if (site / rel).is_file()]
+    return max(copies, key=lambda p: p.stat().st_mtime_ns, default=None)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("watcher", ["native", "polling"])
 def test_serve_rebuilds_after_a_record_changes(tmp_path, watcher):
@@ -265,13 +271,17 @@ def test_the_preview_is_built_in_memory_answers_with_the_sites_404_and_is_remove
     line = next(line for line in serve.log if "built in memory" in line)
     folder = Path(line.rsplit(" in ", 1)[1].strip())
     assert folder.parent == Path("/dev/shm") and folder.name.startswith(f"litnotes-preview-{serve.process.pid}-")
-    assert (folder / "papers" / "base2020" / "index.html").is_file()
+    assert (folder / "a" / "papers" / "base2020" / "index.html").is_file()
     # An edit is written there, and served from there.
     record = serve.project / "papers" / "base2020.yaml"
     serve.save("papers/base2020.yaml", record.read_text(encoding="utf-8").replace("基础方法", "内存中的方法"))
     assert _wait_for(lambda: "内存中的方法" in (serve.get("papers/base2020/") or ""), 60), serve.stop()
-    written = folder / "papers" / "base2020" / "index.html"  # served as soon as made, written with the rest
-    assert _wait_for(lambda: written.is_file() and "内存中的方法" in written.read_text(encoding="utf-8"), 60)
+
+    def written() -> str:  # served as soon as made, written with the rest
+        path = _built(folder, "papers/base2020/index.html")
+        return path.read_text(encoding="utf-8") if path else ""
+
+    assert _wait_for(lambda: "内存中的方法" in written(), 60)
     # A missing page gets the site's own 404 page as it is now (MkDocs's folder keeps the first build's).
     config = serve.project / "mkdocs.yml"
     serve.save("mkdocs.yml", re.sub(r"^site_name: .*$", "site_name: 改名后的知识库", config.read_text(encoding="utf-8"),
@@ -281,7 +291,7 @@ def test_the_preview_is_built_in_memory_answers_with_the_sites_404_and_is_remove
         urllib.request.urlopen(serve.base + "no-such-page/", timeout=5)
     assert missing.value.code == 404
     page = missing.value.read()
-    assert "改名后的知识库" in page.decode("utf-8") and page == (folder / "404.html").read_bytes()
+    assert "改名后的知识库" in page.decode("utf-8") and page == _built(folder, "404.html").read_bytes()
     serve.stop()  # SIGTERM, as service managers and test runners stop it
     assert not folder.exists()
 
@@ -320,11 +330,10 @@ def test_changed_pages_are_served_while_the_rest_of_the_site_is_rebuilt(tmp_path
     server = _Serve(project)
     try:
         assert _wait_for(lambda: "基础方法" in (server.get("papers/base2020/") or ""), 90), server.stop()
-        written = None
+        folder = None
         if memory_site.in_memory_available():
             assert _wait_for(lambda: any("built in memory" in x for x in _drain(server.lines, server.log)), 30)
             folder = Path(next(x for x in server.log if "built in memory" in x).rsplit(" in ", 1)[1].strip())
-            written = folder / "papers" / "base2020" / "index.html"
 
         # A record's title changes: its page is answered long before the slow page is built.
         def reloads() -> int:
@@ -344,9 +353,13 @@ def test_changed_pages_are_served_while_the_rest_of_the_site_is_rebuilt(tmp_path
         waited = time.monotonic() - asked
         assert waited > 1.5, f"the unchanged page was answered {waited:.2f} s after asking: before it was rebuilt"
         # What was served early is what the rebuild wrote (less the server's live-reload script).
-        if written is not None:
-            assert _wait_for(lambda: "提前的方法" in written.read_text(encoding="utf-8"), 30)
-            assert _LIVERELOAD.sub(b"", early) == written.read_bytes()
+        if folder is not None:
+            def written() -> bytes:
+                path = _built(folder, "papers/base2020/index.html")
+                return path.read_bytes() if path else b""
+
+            assert _wait_for(lambda: "提前的方法".encode() in written(), 30)
+            assert _LIVERELOAD.sub(b"", early) == written()
 
         # A record added, then deleted: its page is a 404 before the rebuild ends.
         time.sleep(5)  # the previous rebuild is over

@@ -24,14 +24,19 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
 
 # Builds like mkdocs.commands.serve: the config is reloaded for each rebuild, plugins that
-# define on_startup keep their instance.  Commands on stdin: "build" (prints the cache's
-# counts) until end of input.
+# define on_startup keep their instance.  With "serve" as its third argument it also makes the
+# server (not serving) and lets the plugins hook it, as `mkdocs serve` does after its first build,
+# and rebuilds through the server's builder (litnotes renders edited pages quickly before each).
+# Commands on stdin: "build" (prints the cache's counts, the folder served and the quick pages)
+# until end of input.
 _DRIVER = r"""
 import json, logging, sys
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
+from mkdocs.livereload import LiveReloadServer
 
 config_file, site_dir = sys.argv[1:3]
+serving = sys.argv[3:] == ["serve"]
 url = "http://127.0.0.1:8000/"
 logging.getLogger("mkdocs").addHandler(logging.StreamHandler(sys.stderr))
 logging.getLogger("mkdocs").setLevel(logging.INFO)
@@ -41,15 +46,35 @@ def get_config():
     config.site_url = url
     return config
 
+def builder(config=None):
+    build(config or get_config(), serve_url=url)
+
 config = get_config()
 config.plugins.on_startup(command="serve", dirty=False)
+plugin = config.plugins["litnotes"]
+server, shown = None, {}
 for line in sys.stdin:
-    config = config or get_config()
-    build(config, serve_url=url)
-    cache = config.plugins["litnotes"]._cache
+    shown.clear()
+    if server is None:
+        builder(config)
+        if serving:
+            server = LiveReloadServer(builder=builder, host="127.0.0.1", port=0, root=site_dir)
+            config.plugins.on_serve(server, config=config, builder=builder)
+            quick = plugin._early.quick
+            def record(pages, gone):
+                shown.update({dest: data.decode("utf-8") for dest, data in pages.items()})
+                shown.update({dest: None for dest in gone})
+                return quick(pages, gone)
+            plugin._early.quick = record
+    else:
+        server.builder() if server else builder()
+    cache = plugin._cache
     print(json.dumps({"hits": cache.hits, "misses": cache.misses, "search_hits": cache.search_hits,
-                      "html_hits": cache.html_hits, "html_misses": cache.html_misses}), flush=True)
-    config = None
+                      "html_hits": cache.html_hits, "html_misses": cache.html_misses,
+                      "root": server.root if server else site_dir, "quick": shown,
+                      "differed": plugin._early.differed if server else []}), flush=True)
+if server is not None:
+    config.plugins.on_shutdown()
 """
 
 _MATH_PAGE = r"""# 推导
@@ -73,10 +98,11 @@ def _site(folder: Path) -> dict[str, bytes]:
 
 
 class _Server:
-    def __init__(self, project: Path, site_dir: Path) -> None:
+    def __init__(self, project: Path, site_dir: Path, *, serving: bool = False) -> None:
         self.project, self.site_dir = project, site_dir
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-c", _DRIVER, str(project / "mkdocs.yml"), str(site_dir)],
+        self.proc = subprocess.Popen([sys.executable, "-c", _DRIVER, str(project / "mkdocs.yml"), str(site_dir)]
+                                     + (["serve"] if serving else []),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, env=env, cwd=project)
 
@@ -159,8 +185,17 @@ def _steps(project: Path):
 
     yield "nothing changed", lambda: None
     yield "a record's title changed", lambda: _edit(papers / "base2020.yaml", "A Base Method", "A Better Method")
-    yield "a record added", add
+    def add_2022() -> None:
+        text = (papers / "feat2022.yaml").read_text(encoding="utf-8")
+        (papers / "extra2022.yaml").write_text(text.replace("Feature Maps Considered Helpful", "More Features"),
+                                               encoding="utf-8")
+
+    yield "a hand-written page edited early", lambda: _edit(docs / "index.md", "# 测试首页", "# 测试首页\n\n早先的一段。")
+    yield "a page in the navigation retitled", lambda: _edit(docs / "math.md", "# 推导", "# 推导过程")
+    yield "a record added", add  # in a year the site had no page for: not shown quickly
     yield "a record deleted", lambda: (papers / "extra2023.yaml").unlink()
+    yield "a record added to a year", add_2022
+    yield "that record deleted", lambda: (papers / "extra2022.yaml").unlink()
     # math.md links to papers/feat2022.md: its Markdown is unchanged, its link now leads nowhere.
     yield "a record renamed", lambda: (papers / "feat2022.yaml").rename(papers / "feature2022.yaml")
     yield "a category changed", lambda: _edit(papers / "_categories.yaml", "title: 特征蒸馏", "title: 特征图蒸馏")
@@ -175,17 +210,39 @@ def _steps(project: Path):
     yield "a record broken", lambda: _edit(papers / "base2020.yaml", "year: 2020", "year: twenty")
 
 
+# The steps whose pages are shown before the rebuild (only records and hand-written pages
+# changed, nothing else can change shape or break, and no problem): the page of each changed
+# record or page, or its removal.
+_QUICK = {
+    "a record's title changed": {"papers/base2020/index.html"},
+    "a record added to a year": {"papers/extra2022/index.html"},
+    "that record deleted": {"papers/extra2022/index.html"},
+    "a hand-written page edited early": {"index.html"},
+    "a page in the navigation retitled": {"math/index.html"},
+    # From the rename on, math.md and a report name the old id: every rebuild has problems,
+    # and their panel goes on every page at its end.
+}
+
+
 @pytest.mark.slow
 def test_serve_rebuilds_are_the_pages_a_full_build_makes(project, tmp_path):
-    server = _Server(project, tmp_path / "served")
+    server = _Server(project, tmp_path / "served", serving=True)
     try:
         stats = server.rebuild()
         assert stats["hits"] == 0
         for step, edit in _steps(project):
             edit()
             stats = server.rebuild()
-            served = _site(tmp_path / "served")
+            served = _site(Path(stats["root"]))
             _assert_same(served, _fresh_build(project, tmp_path / "fresh"), step)
+            # A page shown before the rebuild is the page the rebuild made (and a removed one is gone).
+            assert set(stats["quick"]) == _QUICK.get(step, set()), f"{step}: shown quickly: {sorted(stats['quick'])}"
+            for dest, html in stats["quick"].items():
+                if html is None:
+                    assert dest not in served, f"{step}: {dest} was shown removed but the rebuild made it"
+                else:
+                    assert html.encode("utf-8") == served[dest], f"{step}: {dest} shown quickly differs"
+            assert stats["differed"] == [], step
             # The cache is in use (otherwise this test compares two full builds): most pages are reused,
             # except after mkdocs.yml or a template changed, which makes every page anew.
             if not step.startswith(("a theme template", "the override")):

@@ -28,7 +28,9 @@ import functools
 import posixpath
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 __all__ = ["EarlyPages"]
@@ -52,25 +54,70 @@ class EarlyPages:
         self._announced = False
         self._pages: dict[str, bytes] = {}
         self._gone: frozenset[str] = frozenset()
+        self._quick: dict[str, bytes] = {}
+        self.differed: list[str] = []
+        """Pages shown quickly that the rebuild made otherwise (the last rebuild's; never, if all is well)."""
         self.handed = 0
         """Pages handed over in the last rebuild (for the log and the tests)."""
+        self._waiting: Counter[str] = Counter()
         original: Callable = server._serve_request
         server._serve_request = functools.partial(self._serve, original)
 
     # -- the build's side ------------------------------------------------------------------------
 
+    def quick(self, pages: dict[str, bytes], gone: Iterable[str]) -> None:
+        """Before the rebuild starts: pages rendered quickly (``litnotes.engines.mkdocs_quick``) and pages removed.
+
+        Browsers reload at once; the assets they ask for come from the folder served, the
+        last complete site (the rebuild writes the other folder).
+        """
+        server = self._server
+        with self._cond:
+            self._building = self._announced = True
+            self._pages, self._quick = dict(pages), dict(pages)
+            self._gone = frozenset(gone)
+            self.handed, self.differed = 0, []
+            server._visible_epoch = server._wanted_epoch
+            self._cond.notify_all()
+
+    def superseded(self, root: Path | None) -> None:
+        """The rebuild stopped midway for a newer edit: ``root`` (the last complete site) is served again.
+
+        Requests for pages keep waiting, for the next rebuild's quick pages or its own.
+        """
+        with self._cond:
+            if root is not None:
+                self._server.root = str(root)
+            self._pages.clear()
+            self._quick.clear()
+            self._cond.notify_all()
+
+    def waiting_for(self) -> set[str]:
+        """The pages (site paths) requests are waiting for."""
+        with self._cond:
+            return set(self._waiting)
+
+    def shown_quickly(self, dest_uri: str) -> bool:
+        return dest_uri in self._quick
+
     def begin(self, gone: Iterable[str]) -> None:
         """A rebuild has read its files: ``gone`` are the pages the previous build had and this one will not."""
         with self._cond:
+            if self._quick:
+                # The quick pages stand until the rebuild makes its own; browsers have reloaded already.
+                self._gone = self._gone | frozenset(gone)
+                return
             self._building, self._announced = True, False
             self._pages.clear()
             self._gone = frozenset(gone)
-            self.handed = 0
+            self.handed, self.differed = 0, []
 
-    def assets_written(self) -> None:
-        """The theme's files and the assets are final: browsers may reload, and wait for each page."""
+    def assets_written(self, root: Path | None = None) -> None:
+        """The theme's files and the assets are final (in ``root``, served from now on): browsers may reload."""
         server = self._server
         with self._cond:
+            if root is not None:
+                server.root = str(root)
             if self._building and not self._announced:
                 self._announced = True
                 server._visible_epoch = server._wanted_epoch
@@ -79,21 +126,32 @@ class EarlyPages:
     def hand_over(self, dest_uri: str, data: bytes) -> None:
         """A page of this rebuild, exactly as MkDocs writes it."""
         with self._cond:
+            quick = self._quick.pop(dest_uri, None)
+            if quick is not None and quick != data:
+                self.differed.append(dest_uri)
             if self._building and self._announced:
                 self._pages[dest_uri] = data
                 self.handed += 1
                 self._cond.notify_all()
 
-    def end(self, *, reload_again: bool) -> None:
-        """The rebuild is over (or failed); ``reload_again`` if pages handed over lack what it added at the end."""
+    def end(self, *, reload_again: bool, root: Path | None = None) -> None:
+        """The rebuild is over (or failed; ``root`` None keeps the folder served).
+
+        ``reload_again`` if pages handed over lack what it added at the end.
+        """
         server = self._server
         with self._cond:
-            if reload_again and self.handed:
+            shown = self.handed or self._quick or self.differed
+            if (reload_again and shown) or self.differed or self._quick:
+                # A page shown quickly that the rebuild did not make the same (or at all).
                 # MkDocs makes the wanted epoch visible when the build returns: browsers reload once more.
                 # Its epochs are milliseconds of the monotonic clock (mkdocs.livereload._timestamp).
                 server._wanted_epoch = max(round(time.monotonic() * 1000), server._wanted_epoch + 1)
+            if root is not None:
+                server.root = str(root)
             self._building = False
             self._pages.clear()
+            self._quick.clear()
             self._gone = frozenset()
             self._cond.notify_all()
 
@@ -121,7 +179,14 @@ class EarlyPages:
         if rel is None or not _held(rel):
             return original(environ, start_response)  # assets: MkDocs waits until they are written
         with self._cond:
-            self._cond.wait_for(lambda: self._ready(rel))
+            if not self._ready(rel):
+                self._waiting[rel] += 1
+                try:
+                    self._cond.wait_for(lambda: self._ready(rel))
+                finally:
+                    self._waiting[rel] -= 1
+                    if not self._waiting[rel]:
+                        del self._waiting[rel]
             page = self._pages.get(rel) if self._building else None
             gone = self._building and rel in self._gone
             epoch = self._server._visible_epoch

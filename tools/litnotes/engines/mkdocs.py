@@ -10,11 +10,18 @@ not ready get draft pages (:mod:`litnotes.engines.preview`).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import html as htmllib
 import logging
 import posixpath
 import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urljoin
@@ -23,11 +30,13 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from litnotes.engines import memory_site
 from litnotes.engines.early import EarlyPages
 from litnotes.engines.mkdocs_cache import ServeCache
+from litnotes.engines.mkdocs_quick import Unusable, changes, quiet, render_page, stamps
 from litnotes.engines.nav import index_sections, section_of
 from litnotes.engines.preview import BuildLog, add_panel, draft_page, lenient, panel_html
 from litnotes.engines.watch import use_native_events
@@ -35,7 +44,7 @@ from litnotes.records.load import parse_yaml, read_source
 from litnotes.records.validate import load_knowledge_base, record_ids
 from litnotes.site.directives import expand
 from litnotes.site.graph import GRAPH_CACHE, Viz, VizError, find_viz
-from litnotes.site.pages import paper_path, render_site
+from litnotes.site.pages import paper_page, paper_path, render_site
 from litnotes.site.reports import read_reports
 from litnotes.site.search_index import INDEX_PATH, SearchIndexError, cached_index_json, dumps, stub
 
@@ -60,6 +69,31 @@ class _Config(Config):
     """Branch that the 'edit this record' links point at."""
     watcher = c.Choice(("native", "polling"), default="native")
     """How ``mkdocs serve`` notices edits: the platform's file-system events, or MkDocs's polling."""
+
+
+@dataclass
+class _Snapshot:
+    """What the last rebuild without problems was made from, for the quick render of the next edit."""
+
+    config: object
+    files: Files
+    nav: object
+    env: object
+    stamps: dict
+    handwritten: dict[str, str]
+    reports: list
+    kb: object
+    states: list[dict]
+    """Each plugin's attributes at the end of that rebuild (a rebuild that stops midway changes them)."""
+    added: set[str] = dataclasses.field(default_factory=set)
+    """Record files whose pages quick renders added to these objects."""
+
+
+class _Superseded(BaseException):
+    """A newer edit came while a rebuild read or wrote its pages: it stops, and the next one starts.
+
+    Not an ``Exception``: MkDocs would log it as an error of the page being read.
+    """
 
 
 def _edit_base(config, docs: Path, root: Path, branch: str) -> str | None:
@@ -91,6 +125,14 @@ class LitnotesPlugin(BasePlugin[_Config]):
     """Under ``mkdocs serve``, the folder in memory the preview is built in (:mod:`litnotes.engines.memory_site`)."""
     _worker_page: str | None = None
     _worker_used = False
+    _snap: _Snapshot | None = None
+    """Under ``mkdocs serve``, the last rebuild without problems (:meth:`quick`); None once unusable."""
+    _folders: tuple[Path, Path] | None = None
+    """Under ``mkdocs serve``, the two folders the preview is built in turn: one is served, the other built."""
+    _served: Path | None = None
+    _complete: Path | None = None
+    """The folder of the last rebuild that ended (served again when a rebuild stops midway)."""
+    _server = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining on_startup also keeps this instance across serve's rebuilds (MkDocs >= 1.4),
@@ -104,6 +146,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
         self._early = None
         self._page_dests = frozenset()
         self._canonical = ()
+        self._snap = None
+        self._folders = self._served = self._complete = self._server = None
 
     def on_config(self, config):
         self.root = Path(config.config_file_path).parent
@@ -115,15 +159,31 @@ class LitnotesPlugin(BasePlugin[_Config]):
                 bucket.append(target)
         # overrides/main.html points Material's search at litnotes' worker only when the plugin says where it is.
         config.extra["litnotes_search_worker"] = SEARCH_WORKER
-        if self._site_dir is not None:
-            config.site_dir = str(self._site_dir)
+        if self._folders is not None:
+            config.site_dir = str(self._target())
         if self.serving:
             # A preview that never freezes (litnotes.engines.preview): no strict abort, a problem panel instead.
             lenient()
             self._build_log = BuildLog().__enter__()
         return config
 
+    def _target(self) -> Path:
+        """The folder the next rebuild writes: not the one being served."""
+        assert self._folders is not None
+        a, b = self._folders
+        return b if self._served == a else a
+
+    def _stamps(self, config) -> dict:
+        """Every file a rebuild reads that an edit can change, for :meth:`quick`."""
+        folders = [self.root / self.config.papers, self.docs]
+        if config.theme.custom_dir:
+            folders.append(Path(config.theme.custom_dir))
+        return stamps(folders, [Path(config.config_file_path)])
+
     def on_files(self, files: Files, config) -> Files:
+        self._stop_if_superseded()
+        # Before anything is read: an edit made while this rebuild reads is seen by the next quick render.
+        self._read_stamps = self._stamps(config) if self.serving else {}
         docs_rel = (self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root)
                     else str(self.docs))
         edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
@@ -136,6 +196,8 @@ class LitnotesPlugin(BasePlugin[_Config]):
             handwritten = {f.src_uri: f.content_string for f in files.documentation_pages()}
             pages = self._render(handwritten, edit_base=edit_base, site_url=config.site_url,
                                  site_name=config.site_name, directory_urls=config.use_directory_urls)
+            self._handwritten = handwritten
+            self._stop_if_superseded()
             if self.serving:
                 pages.update(self._drafts(problems, pages))
                 self._last_good = (self.kb, self.reports, self.broken, pages)
@@ -180,7 +242,22 @@ class LitnotesPlugin(BasePlugin[_Config]):
                 log.warning(f"litnotes: lineage graphs are text only: {e}")
         return render_site(self.kb, self.reports, handwritten=handwritten, **options)
 
+    @contextlib.contextmanager
+    def _drawing(self) -> Iterator:
+        """Graphviz's ``draw`` as :meth:`_render` had it (None: text only); a VizError makes the page unusable."""
+        script = find_viz(self.root)
+        if script is None:
+            yield None
+            return
+        try:
+            with Viz.shared(script, self.root / GRAPH_CACHE).drawing() as draw:
+                yield draw
+        except VizError as e:
+            raise Unusable(f"lineage graphs: {e}") from e
+
     def on_pre_build(self, config) -> None:
+        self._next_targets: set[str] | None = None
+        self._site_dir_now = config.site_dir
         # The first page written says whether the theme starts litnotes' search worker (on_post_page).
         self._worker_page: str | None = None
         self._worker_used = False
@@ -188,6 +265,7 @@ class LitnotesPlugin(BasePlugin[_Config]):
             self._cache.begin(config)
 
     def on_env(self, env, config, files):
+        self._env, self._files = env, files
         if self._cache is not None:
             self._cache.hook_templates(env, config, self._nav)
             # The pages whose content changed are built first (smallest first), so the preview
@@ -207,11 +285,46 @@ class LitnotesPlugin(BasePlugin[_Config]):
         return env
 
     def on_page_context(self, context, page, config, nav):
+        self._stop_if_superseded()
         # The theme's files and assets are written before the first page. Pages are served early only
         # from a rebuild without problems: the problem panel is added to every page at its end.
         if self._early is not None and self._build_log is not None and not self._build_log.messages:
-            self._early.assets_written()
+            self._serve_built(assets_only=True)
         return context
+
+    def _serve_built(self, *, assets_only: bool, reload_again: bool = False) -> None:
+        """The rebuild's folder is served from now on: its assets are written (or the rebuild is over)."""
+        assert self._early is not None
+        root = None
+        if self._folders is not None:
+            root = Path(self._site_dir_now)
+            self._served = root
+        if assets_only:
+            self._early.assets_written(root)
+        else:
+            self._complete = root
+            self._early.end(reload_again=reload_again, root=root)
+
+    def _stop_if_superseded(self) -> None:
+        """Stop this rebuild if a newer edit is waiting whose pages can be shown quickly,
+        unless someone waits for a page only this rebuild would make."""
+        server, early, snap = self._server, self._early, self._snap
+        if server is None or early is None or snap is None or not server._want_rebuild:
+            return
+        if self._next_targets is None:
+            self._next_targets = self._quick_targets(snap) or set()
+        targets = self._next_targets
+        if targets and early.waiting_for() <= targets:
+            raise _Superseded
+
+    def _superseded(self) -> None:
+        if self._build_log is not None:
+            self._build_log.__exit__()
+            self._build_log = None
+        self._served = self._complete
+        assert self._early is not None
+        self._early.superseded(self._complete)
+        log.info("litnotes: a newer edit came: this rebuild stops and the next one starts")
 
     @event_priority(-100)  # after every other plugin: what MkDocs writes
     def on_post_page(self, output: str, page, config) -> str:
@@ -219,17 +332,21 @@ class LitnotesPlugin(BasePlugin[_Config]):
             # Whether the theme starts litnotes' search worker (see _write_search_index).
             self._worker_page = page.file.src_uri
             self._worker_used = SEARCH_WORKER in output
-        if (self._early is not None and self._cache is not None and page.file.src_uri in self._cache.changed
-                and self._build_log is not None and not self._build_log.messages and output.strip()):
-            self._early.hand_over(page.file.dest_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
+        early = self._early
+        if (early is not None and self._cache is not None and self._build_log is not None
+                and not self._build_log.messages and output.strip()
+                and (page.file.src_uri in self._cache.changed or early.shown_quickly(page.file.dest_uri))):
+            early.hand_over(page.file.dest_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
         return output
 
     def on_nav(self, nav, config, files):
+        self._stop_if_superseded()
         self.sections = index_sections(nav.items)
         self._nav = nav
         return nav
 
     def on_pre_page(self, page, config, files):
+        self._stop_if_superseded()
         # A page outside the nav joins its folder's section: the right tab is active, breadcrumbs lead back.
         if page.parent is None:
             page.parent = section_of(page.file.src_uri, self.sections)
@@ -294,8 +411,19 @@ class LitnotesPlugin(BasePlugin[_Config]):
             add_panel(config.site_dir, panel)
             self._build_log = None
         if self._early is not None:
-            self._early.end(reload_again=bool(panel))
+            self._serve_built(assets_only=False, reload_again=bool(panel))
             log.debug(f"litnotes: {self._early.handed} changed page(s) served before the rebuild ended")
+            if self._early.differed:
+                log.info(f"litnotes: {', '.join(self._early.differed)}: the page shown quickly was not the "
+                         "rebuild's; browsers reload again")
+        if self.serving:
+            # The next edit's page can be rendered from this rebuild's objects if it made no problem.
+            self._snap = None if panel else _Snapshot(
+                config=config, files=self._files, nav=self._nav, env=self._env, stamps=self._read_stamps,
+                handwritten=dict(self._handwritten), reports=list(self.reports), kb=self.kb,
+                states=[])
+            if self._snap is not None:
+                self._snap.states = [plugin.__dict__.copy() for plugin in config.plugins.values()]
 
     on_post_build = CombinedEvent(_order_search, _post_build)
 
@@ -332,6 +460,7 @@ class LitnotesPlugin(BasePlugin[_Config]):
             self._build_log = None
         if self._early is not None:
             self._early.end(reload_again=False)
+        self._snap = None
 
     def _drafts(self, problems: list, pages: dict) -> dict[str, str]:
         """Preview pages for the records that have problems (a record just written by ``litnotes new``)."""
@@ -359,23 +488,206 @@ class LitnotesPlugin(BasePlugin[_Config]):
             log.info(f"litnotes: mkdocs serve polls for changes: {reason}")
         self._early = EarlyPages(server)
         # Rebuilds write every page again: in memory that is a small part of a rebuild, on a disk a large one.
-        folder = memory_site.memory_folder(copy_of=Path(config.site_dir))
+        # Two folders, built in turn: the last complete site stays served while the next one is written.
+        where = "in memory"
+        folder = memory_site.memory_folder()
+        if folder is None:
+            where, folder = "on disk", memory_site.memory_folder(base=Path(tempfile.gettempdir()))
         if folder is not None:
-            self._site_dir = folder
-            server.root = str(folder)
-            server.error_handler = functools.partial(_error_page, folder)
-            log.info(f"litnotes: the preview is built in memory, in {folder}")
-            memory_site.stop_cleanly_on_sigterm()
+            try:
+                a, b = folder / "a", folder / "b"
+                shutil.copytree(config.site_dir, a)
+                b.mkdir()
+            except OSError as e:
+                memory_site.remove(folder)
+                log.info(f"litnotes: the preview is built in MkDocs's folder ({e})")
+            else:
+                self._site_dir, self._folders, self._served = folder, (a, b), a
+                self._complete, self._server = a, server
+                server.root = str(a)
+                server.error_handler = functools.partial(_error_page, server)
+                log.info(f"litnotes: the preview is built {where}, in {folder}")
+                memory_site.stop_cleanly_on_sigterm()
+        # Before each rebuild: the pages an edit changed, rendered quickly from the last rebuild's objects.
+        rebuild = server.builder
+
+        def builder(*args, **kwargs):
+            self.quick()
+            try:
+                return rebuild(*args, **kwargs)
+            except _Superseded:
+                self._superseded()
+
+        server.builder = builder
         return server
+
+    # -- the quick render (litnotes.engines.mkdocs_quick) ---------------------------------------------
+
+    def quick(self) -> None:
+        """Show the pages of the records and hand-written pages edited since the last rebuild, before it runs again."""
+        snap, early = self._snap, self._early
+        if snap is None or early is None or self._folders is None:
+            return  # without two folders the rebuild empties the one served: assets would be missing
+        start = time.perf_counter()
+        try:
+            edits = self._edits(snap)
+            if edits is None:
+                return
+            with quiet() as heard, _as_built(snap):
+                pages, gone = self._quick_pages(snap, *edits)
+            if heard.worst >= logging.WARNING:
+                raise Unusable(f"it logged: {heard.first}")
+        except Exception as e:  # the rebuild that follows reports what is wrong
+            # Its objects may be half changed: the next rebuild that ends well makes the next snapshot.
+            self._snap = None
+            why = str(e) if isinstance(e, Unusable) else f"{type(e).__name__}: {e}"
+            log.debug(f"litnotes: no quick page: {why}")
+            return
+        early.quick(pages, gone)
+        shown = ", ".join(sorted(pages) + [f"{g} (removed)" for g in sorted(gone)])
+        log.info(f"litnotes: {shown} shown after {time.perf_counter() - start:.2f} s; rebuilding the rest")
+
+    def _edits(self, snap: _Snapshot) -> tuple[set[str], list[File]] | None:
+        """What changed since the snapshot's rebuild read its files: record files, and hand-written pages.
+
+        None if nothing did; :class:`Unusable` if anything else did (an asset, the
+        configuration, the theme, a page added or removed).
+        """
+        now = self._stamps(snap.config)
+        diff = changes(snap.stamps, now)
+        papers_dir, docs = str(self.root / self.config.papers) + "/", str(self.docs) + "/"
+        edited = {p for p in diff.paths if not posixpath.basename(p).startswith(".")}
+        edited |= {p for p in snap.added if p not in now}  # shown quickly, then removed again
+        if not edited:
+            return None
+        records = {p for p in edited if p.startswith(papers_dir) and "/" not in p[len(papers_dir):]
+                   and p.endswith(".yaml") and not p[len(papers_dir):].startswith("_")}
+        written = edited - records
+        if any(not (p in diff.changed and p.startswith(docs) and p.endswith(".md")) for p in written):
+            raise Unusable("more than records and hand-written pages changed")
+        by_source = {f.abs_src_path: f for f in snap.files.documentation_pages() if f.abs_src_path}
+        pages = []
+        for path in sorted(written):
+            file = by_source.get(path)
+            if file is None or file.page is None:
+                raise Unusable(f"{path} is not a page of the site")
+            pages.append(file)
+        return records, pages
+
+    def _quick_targets(self, snap: _Snapshot) -> set[str] | None:
+        """The pages (site paths) the quick render of the edits waiting would show, or None if it cannot."""
+        try:
+            edits = self._edits(snap)
+        except Unusable:
+            return None
+        if edits is None:
+            return None
+        records, written = edits
+        stems = {posixpath.basename(p)[:-len(".yaml")] for p in records}
+        dest = "{}/index.html" if snap.config.use_directory_urls else "{}.html"
+        return {f.dest_uri for f in written} | {dest.format(paper_path(s)[:-len(".md")]) for s in stems}
+
+    def _quick_pages(self, snap: _Snapshot, records: set[str], written: list[File]
+                     ) -> tuple[dict[str, bytes], set[str]]:
+        """The edited pages as the rebuild will make them, and the pages it will no longer have."""
+        config, files = snap.config, snap.files
+        handwritten = dict(snap.handwritten)
+        todo: list[File] = []
+        for file in written:
+            handwritten[file.src_uri] = file.content_string
+            todo.append(file)
+        reports = self.reports = read_reports(self.docs) if written else snap.reports
+        gone: set[str] = set()
+        if records:
+            docs_rel = (self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root)
+                        else str(self.docs))
+            kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
+            if problems or record_ids(self.root / self.config.papers) - kb.papers.keys():
+                raise Unusable("a record has problems")
+            # The same index pages and tags, so that no other page (or the navigation) changes shape.
+            if _shape(kb) != _shape(snap.kb):
+                raise Unusable("a year, venue or category page appears or disappears")
+            tags = {t for p in snap.kb.papers.values() for t in p.tags}
+            stems = {posixpath.basename(p)[:-len(".yaml")] for p in records}
+            if any(t not in tags for s in stems if s in kb.papers for t in kb.papers[s].tags):
+                raise Unusable("a new tag")
+            # A removed record that a page or another record names: their links break (a problem).
+            removed = {s for s in stems if s not in kb.papers}
+            if any(s in text for s in removed for text in handwritten.values()) or any(
+                    b in removed for p in kb.papers.values() for b in p.builds_on):
+                raise Unusable("a removed record is named elsewhere")
+            self.kb = kb
+            with self._drawing() as draw:
+                for stem in sorted(stems):
+                    path = paper_path(stem)
+                    file = files.get_file_from_path(path)
+                    if stem not in kb.papers:
+                        if file is not None:
+                            gone.add(file.dest_uri)
+                        continue
+                    text = paper_page(kb, stem, reports, edit_base=self.edit_base, handwritten=handwritten,
+                                      draw=draw, directory_urls=config.use_directory_urls)
+                    if file is None:
+                        config.plugins._current_plugin = "litnotes"
+                        try:
+                            file = File.generated(config, path, content=text)
+                        finally:
+                            config.plugins._current_plugin = None
+                        files.append(file)
+                        Page(None, file, config)
+                        self.sources[path] = kb.papers[stem].path
+                        snap.added.add(str(self.root / kb.papers[stem].path))
+                    else:
+                        file.content_string = text
+                    todo.append(file)
+        if self._cache is not None:
+            self._cache.use_nav(snap.nav)
+        pages = {}
+        doc_files = [f for f in files if f.is_documentation_page() and InclusionLevel.is_in_serve(f.inclusion)]
+        for file in todo:
+            for plugin in config.plugins.values():
+                forget = getattr(plugin, "forget_page", None)
+                if forget is not None:
+                    forget(file.page, config)
+            html = render_page(file.page, config, files, doc_files, snap.nav, snap.env)
+            pages[file.dest_uri] = html.encode("utf-8", errors="xmlcharrefreplace")
+        return pages, gone
 
     def on_shutdown(self) -> None:
         memory_site.remove(self._site_dir)
         self._site_dir = None
 
 
-def _error_page(site_dir: Path, code: int) -> bytes | None:
-    """The site's own 404 (or 500) page, as ``mkdocs serve`` answers with it."""
+@contextlib.contextmanager
+def _as_built(snap: _Snapshot) -> Iterator[None]:
+    """Every plugin as it was when the snapshot's rebuild ended, and back; what the quick render changes is kept.
+
+    A rebuild that stopped midway (:class:`_Superseded`) has reset the plugins that live
+    across rebuilds (MkDocs keeps those that define ``on_startup``).
+    """
+    plugins = list(snap.config.plugins.values())
+    live = [plugin.__dict__.copy() for plugin in plugins]
+    for plugin, state in zip(plugins, snap.states, strict=True):
+        plugin.__dict__.clear()
+        plugin.__dict__.update(state)
     try:
-        return (site_dir / f"{code}.html").read_bytes() if code in (404, 500) else None
+        yield
+    finally:
+        snap.states = [plugin.__dict__.copy() for plugin in plugins]
+        for plugin, state in zip(plugins, live, strict=True):
+            plugin.__dict__.clear()
+            plugin.__dict__.update(state)
+
+
+def _shape(kb) -> tuple:
+    """What of the records decides which index pages the site has."""
+    papers = kb.papers.values()
+    return {p.year for p in papers}, {p.venue for p in papers}, set(kb.categories), set(kb.venues)
+
+
+def _error_page(server, code: int) -> bytes | None:
+    """The site's own 404 (or 500) page, from the folder being served, as ``mkdocs serve`` answers with it."""
+    try:
+        return (Path(server.root) / f"{code}.html").read_bytes() if code in (404, 500) else None
     except OSError:
         return None

@@ -234,7 +234,7 @@ class ServeCache:
 
     def hook_templates(self, env: Any, config: Any, nav: Any) -> None:
         """Once every page is read (``on_env``): page templates that ``_build_page`` asks for go through the cache."""
-        self._nav_key = _nav_key(nav.items)
+        self.use_nav(nav)
         env.bytecode_cache = self._bytecode
         get_template = env.get_template
 
@@ -246,6 +246,10 @@ class ServeCache:
             return template
 
         env.get_template = cached
+
+    def use_nav(self, nav: Any) -> None:
+        """The navigation the pages rendered from now on are drawn with (part of their theme HTML's key)."""
+        self._nav_key = _nav_key(nav.items)
 
     # -- Markdown to HTML ------------------------------------------------------------------------
 

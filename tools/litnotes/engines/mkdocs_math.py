@@ -160,6 +160,12 @@ class MathPlugin(BasePlugin[_MathConfig]):
             log.warning(_text(problem))
         return html
 
+    def forget_page(self, page: Page, config: MkDocsConfig) -> None:
+        """The page is about to be rendered again outside a build (litnotes' quick render): drop what it added."""
+        path = self._display_path(page, config)
+        self._targets = {name: t for name, t in self._targets.items() if t.path != path}
+        self._pending.pop(page.file.src_uri, None)
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         assert self._cache is not None
         # A --dirty build sees only some pages: keep the other pages' formulas.

@@ -20,7 +20,7 @@ from litnotes.site.graph import category_lineages, clean_svg, lineage_dot, neigh
 from litnotes.site.mentions import Mention, collect_mentions, mentions_section
 from litnotes.site.reports import FEED_PATH, Report, atom_feed
 
-__all__ = ["EXPORTS", "chart_html", "charts", "paper_block", "paper_path", "paper_table", "render_site"]
+__all__ = ["EXPORTS", "chart_html", "charts", "paper_block", "paper_page", "paper_path", "paper_table", "render_site"]
 
 EXPORTS = ("papers.bib", "papers.json")
 #: Search weight of a paper's page (``search: boost`` front matter) against other pages' sections.
@@ -296,16 +296,9 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
     the lineage is text only.  ``directory_urls`` is MkDocs's
     ``use_directory_urls``: the graphs' links are addresses of built pages.
     """
-    by_date = {r.date: r for r in reports}
     papers = kb.sorted_papers()
-    mentions = collect_mentions(handwritten or {}, kb)
-    pages: dict[str, str] = {}
-    lineages = category_lineages(kb) if draw else {}
-    drawn: dict[str, str] = {}
-    for p in papers:
-        graph = _lineage_graph(kb, p, draw, directory_urls) if draw else ""
-        context = _category_context(kb, p, lineages, draw, directory_urls, drawn) if draw and not graph else ""
-        pages[paper_path(p.id)] = _paper_page(p, kb, by_date, edit_base, mentions.get(p.id, ()), graph, context)
+    page_of = _PaperPages(kb, reports, edit_base, handwritten, draw, directory_urls)
+    pages: dict[str, str] = {paper_path(p.id): page_of(p) for p in papers}
     pages[LINEAGE] = _lineage_page(kb, draw, directory_urls)
 
     # The status column and its filter only once there is a reading list.
@@ -356,6 +349,36 @@ def render_site(kb: KnowledgeBase, reports: Sequence[Report] = (), *, edit_base:
     pages["papers.bib"] = papers_bib(kb)
     pages["papers.json"] = papers_json(kb)
     return pages
+
+
+def paper_page(kb: KnowledgeBase, paper_id: str, reports: Sequence[Report] = (), *, edit_base: str | None = None,
+               handwritten: Mapping[str, str] | None = None, draw: Callable[[str], str] | None = None,
+               directory_urls: bool = True) -> str:
+    """The page of one paper, exactly as :func:`render_site` (called with the same arguments) makes it.
+
+    The preview uses it to show an edited record's page before the whole site is rebuilt.
+    """
+    return _PaperPages(kb, reports, edit_base, handwritten, draw, directory_urls)(kb.papers[paper_id])
+
+
+class _PaperPages:
+    """What every paper page is made from (reports, mentions, category lineages), gathered once."""
+
+    def __init__(self, kb: KnowledgeBase, reports: Sequence[Report], edit_base: str | None,
+                 handwritten: Mapping[str, str] | None, draw: Callable[[str], str] | None,
+                 directory_urls: bool) -> None:
+        self.kb, self.edit_base, self.draw, self.directory_urls = kb, edit_base, draw, directory_urls
+        self.by_date = {r.date: r for r in reports}
+        self.mentions = collect_mentions(handwritten or {}, kb)
+        self.lineages = category_lineages(kb) if draw else {}
+        self.drawn: dict[str, str] = {}
+
+    def __call__(self, p: Paper) -> str:
+        kb, draw = self.kb, self.draw
+        graph = _lineage_graph(kb, p, draw, self.directory_urls) if draw else ""
+        context = (_category_context(kb, p, self.lineages, draw, self.directory_urls, self.drawn)
+                   if draw and not graph else "")
+        return _paper_page(p, kb, self.by_date, self.edit_base, self.mentions.get(p.id, ()), graph, context)
 
 
 def _reading_list_note(papers: Sequence[Paper]) -> str:
