@@ -21,7 +21,7 @@ from litnotes.site.graph import (
     page_url,
     relative_url,
 )
-from litnotes.site.pages import render_site
+from litnotes.site.pages import paper_page, render_site
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
@@ -279,3 +279,17 @@ def test_a_cache_that_cannot_be_written_costs_time_not_the_build(kb, tmp_path):
     pages, viz = _build(kb, blocked)
     assert viz.draws > 0 and pages == render_site(kb, draw=Viz(find_viz(ROOT)).render)
     assert _build(kb, blocked)[1].draws == viz.draws  # nothing was kept: all drawn again
+
+
+def test_one_papers_page_is_the_page_the_whole_site_has(kb, viz):
+    # The preview renders an edited record's page alone (litnotes.engines.mkdocs_quick): the same
+    # page, with its lineage or its category's, and the pages that mention it.
+    unrelated = _with_unrelated(kb, "alone2023")
+    handwritten = {"index.md": "见 [BASE](papers/base2020.md)。\n", "notes.md": "::: paper alone2023\n"}
+    for draw in (viz.render, None):
+        pages = render_site(unrelated, edit_base="https://example.org/edit/", handwritten=handwritten, draw=draw)
+        for pid in unrelated.papers:
+            one = paper_page(unrelated, pid, edit_base="https://example.org/edit/", handwritten=handwritten,
+                             draw=draw)
+            assert one == pages[f"papers/{pid}.md"], pid
+    assert "index.md" in paper_page(unrelated, "base2020", handwritten=handwritten)  # mentions are there

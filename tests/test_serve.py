@@ -377,3 +377,68 @@ def test_changed_pages_are_served_while_the_rest_of_the_site_is_rebuilt(tmp_path
         assert time.monotonic() - start < 120
     finally:
         server.stop()
+
+
+# Slows the reading of every page: a rebuild then lasts seconds before it writes anything.
+_SLOW_READ_HOOK = """
+import time
+
+def on_page_markdown(markdown, page, config, files):
+    time.sleep(0.4)
+    return markdown
+"""
+
+
+@pytest.mark.slow
+def test_a_newer_edit_is_shown_at_once_unless_someone_waits_for_the_rebuild_in_progress(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE, project)
+    (project / "slow_hook.py").write_text(_SLOW_READ_HOOK, encoding="utf-8")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - slow_hook.py\n", encoding="utf-8")
+    server = _Serve(project)
+    papers = project / "papers"
+
+    def count(text: str) -> int:
+        return sum(text in x for x in _drain(server.lines, server.log))
+
+    def title(record: str, old: str, new: str) -> None:
+        server.save(f"papers/{record}.yaml", (papers / f"{record}.yaml").read_text(encoding="utf-8").replace(old, new))
+
+    try:
+        assert _wait_for(lambda: "A Base Method" in (server.get("papers/base2020/") or ""), 90), server.stop()
+        # One edit, then another while its rebuild reads pages: the second is shown without waiting for it.
+        title("base2020", "A Base Method", "A First Edit")
+        assert _wait_for(lambda: "A First Edit" in (server.get("papers/base2020/") or ""), 30), server.stop()
+        saved = time.monotonic()
+        # A record with a tag: its page shows the tag as the tags plugin listed it in the last rebuild.
+        title("follow2021", "Following Up", "A Second Edit")
+        assert _wait_for(lambda: "A Second Edit" in (server.get("papers/follow2021/") or ""), 30), server.stop()
+        shown = time.monotonic() - saved
+        assert count("a newer edit came") == 1, "\n".join(server.log)
+        assert shown < 3, f"the second edit took {shown:.1f} s"
+        # Both edits are in the site the next rebuild makes, page for page.
+        assert _wait_for(lambda: "A First Edit" in (server.get("papers/") or ""), 60)
+        assert "A Second Edit" in (server.get("papers/") or "")
+
+        # Someone waits for a page of the rebuild in progress: a newer edit does not stop it before
+        # that page is made (the answer has the third edit and not yet the fourth).
+        time.sleep(3)
+        title("base2020", "A First Edit", "A Third Edit")
+        assert _wait_for(lambda: "A Third Edit" in (server.get("papers/base2020/") or ""), 30), server.stop()
+        answer: list[str] = []
+        # It waits for the rebuild: longer than _get's 2 s.
+        waiting = threading.Thread(target=lambda: answer.append(
+            urllib.request.urlopen(server.base + "papers/", timeout=60).read().decode("utf-8")), daemon=True)
+        waiting.start()
+        time.sleep(0.5)
+        title("follow2021", "A Second Edit", "A Fourth Edit")
+        waiting.join(60)
+        assert answer and "A Third Edit" in answer[0] and "A Fourth Edit" not in answer[0]
+        assert _wait_for(lambda: "A Fourth Edit" in (server.get("papers/") or ""), 60)
+        # Every page shown before a rebuild (also after one was stopped) was the page it made.
+        assert _wait_for(lambda: count("Documentation built") + count("a newer edit came")
+                         == count("Building documentation"), 60)  # every rebuild ended or stopped
+        assert count("was not the rebuild's") == 0, "\n".join(server.log)
+    finally:
+        server.stop()
