@@ -115,7 +115,9 @@ class Preview:
 
     def edit(self, kind: str, pid: str, settle: float = 1.5) -> float:
         """Make one edit of ``kind`` (see the module's docstring) around record ``pid``; the seconds it took."""
-        time.sleep(settle)  # the previous edit's rebuild and the server's reload are over
+        # As an author edits: a moment after the previous edit showed (its rebuild may still be running;
+        # under mkdocs serve a newer edit stops a rebuild that no request waits for).
+        time.sleep(settle)
         self._edits += 1
         # Unique across servers of one run: a marker the page already shows would time nothing.
         marker = f"bench-edit-{time.time_ns() // 1000}"

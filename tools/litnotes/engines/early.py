@@ -20,6 +20,15 @@ put the problem panel on every page at the end of the rebuild.  If one is logged
 later, after pages were handed over, browsers are told to reload once more when the
 rebuild ends.  The bytes are those MkDocs writes for the page; ``tests/test_serve.py``
 compares them with the file the rebuild leaves.
+
+Before a rebuild starts, the plugin may hand over pages it rendered quickly
+(:mod:`litnotes.engines.mkdocs_quick`, :meth:`EarlyPages.quick`): browsers reload at
+once, and their assets come from the folder being served, the last complete site
+(the rebuild writes the other of the preview's two folders; the server changes to it
+once the rebuild's assets are written).  Each quick page stands until the rebuild
+hands over its own; one that differs (or that the rebuild does not hand over) makes
+browsers reload again when the rebuild ends.  A rebuild stopped for a newer edit
+(:meth:`EarlyPages.superseded`) leaves requests waiting for the next one.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ failed build), adds the rendered pages as in-memory files, expands directives
 in hand-written pages and watches ``papers/`` under ``mkdocs serve`` (with native
 file-system events, :mod:`litnotes.engines.watch`).  Under ``mkdocs serve`` the
 preview never freezes: problems are listed on every page and records that are
-not ready get draft pages (:mod:`litnotes.engines.preview`).
+not ready get draft pages (:mod:`litnotes.engines.preview`).  Before each rebuild
+under ``mkdocs serve``, the pages of edited records and hand-written pages are
+rendered quickly from the last rebuild's objects and shown first
+(:meth:`LitnotesPlugin.quick`, :mod:`litnotes.engines.mkdocs_quick`).
 """
 
 from __future__ import annotations
@@ -80,11 +83,10 @@ class _Snapshot:
     nav: object
     env: object
     stamps: dict
-    handwritten: dict[str, str]
-    reports: list
-    kb: object
+    """The files that rebuild read (:func:`litnotes.engines.mkdocs_quick.stamps`)."""
     states: list[dict]
-    """Each plugin's attributes at the end of that rebuild (a rebuild that stops midway changes them)."""
+    """Each plugin's attributes at the end of that rebuild (a rebuild that stops midway changes them);
+    litnotes' own include its records, reports and hand-written pages."""
     added: set[str] = dataclasses.field(default_factory=set)
     """Record files whose pages quick renders added to these objects."""
 
@@ -180,12 +182,14 @@ class LitnotesPlugin(BasePlugin[_Config]):
             folders.append(Path(config.theme.custom_dir))
         return stamps(folders, [Path(config.config_file_path)])
 
+    def _docs_rel(self) -> str:
+        return self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root) else str(self.docs)
+
     def on_files(self, files: Files, config) -> Files:
         self._stop_if_superseded()
         # Before anything is read: an edit made while this rebuild reads is seen by the next quick render.
         self._read_stamps = self._stamps(config) if self.serving else {}
-        docs_rel = (self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root)
-                    else str(self.docs))
+        docs_rel = self._docs_rel()
         edit_base = _edit_base(config, self.docs, self.root, self.config.edit_branch)
         try:
             self.kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
@@ -420,10 +424,7 @@ class LitnotesPlugin(BasePlugin[_Config]):
             # The next edit's page can be rendered from this rebuild's objects if it made no problem.
             self._snap = None if panel else _Snapshot(
                 config=config, files=self._files, nav=self._nav, env=self._env, stamps=self._read_stamps,
-                handwritten=dict(self._handwritten), reports=list(self.reports), kb=self.kb,
-                states=[])
-            if self._snap is not None:
-                self._snap.states = [plugin.__dict__.copy() for plugin in config.plugins.values()]
+                states=[plugin.__dict__.copy() for plugin in config.plugins.values()])
 
     on_post_build = CombinedEvent(_order_search, _post_build)
 
@@ -537,11 +538,13 @@ class LitnotesPlugin(BasePlugin[_Config]):
                 pages, gone = self._quick_pages(snap, *edits)
             if heard.worst >= logging.WARNING:
                 raise Unusable(f"it logged: {heard.first}")
-        except Exception as e:  # the rebuild that follows reports what is wrong
-            # Its objects may be half changed: the next rebuild that ends well makes the next snapshot.
+        except Unusable as e:
+            self._snap = None  # its objects may be half changed: the next good rebuild makes the next one
+            log.debug(f"litnotes: no quick page: {e}")
+            return
+        except Exception as e:  # the rebuild that follows reports what is wrong with the files
             self._snap = None
-            why = str(e) if isinstance(e, Unusable) else f"{type(e).__name__}: {e}"
-            log.debug(f"litnotes: no quick page: {why}")
+            log.info(f"litnotes: no quick page ({type(e).__name__}: {e}); the rebuild shows the edit")
             return
         early.quick(pages, gone)
         shown = ", ".join(sorted(pages) + [f"{g} (removed)" for g in sorted(gone)])
@@ -556,12 +559,14 @@ class LitnotesPlugin(BasePlugin[_Config]):
         now = self._stamps(snap.config)
         diff = changes(snap.stamps, now)
         papers_dir, docs = str(self.root / self.config.papers) + "/", str(self.docs) + "/"
-        edited = {p for p in diff.paths if not posixpath.basename(p).startswith(".")}
-        edited |= {p for p in snap.added if p not in now}  # shown quickly, then removed again
+        # What the rebuild reads: not hidden files, and of the records folder only its own .yaml files
+        # (an editor's backup such as base2020.yaml~ is not read).
+        edited = {p for p in diff.paths | {a for a in snap.added if a not in now}  # an added record removed again
+                  if not posixpath.basename(p).startswith(".")
+                  and (not p.startswith(papers_dir) or ("/" not in p[len(papers_dir):] and p.endswith(".yaml")))}
         if not edited:
             return None
-        records = {p for p in edited if p.startswith(papers_dir) and "/" not in p[len(papers_dir):]
-                   and p.endswith(".yaml") and not p[len(papers_dir):].startswith("_")}
+        records = {p for p in edited if p.startswith(papers_dir) and not p[len(papers_dir):].startswith("_")}
         written = edited - records
         if any(not (p in diff.changed and p.startswith(docs) and p.endswith(".md")) for p in written):
             raise Unusable("more than records and hand-written pages changed")
@@ -589,62 +594,23 @@ class LitnotesPlugin(BasePlugin[_Config]):
 
     def _quick_pages(self, snap: _Snapshot, records: set[str], written: list[File]
                      ) -> tuple[dict[str, bytes], set[str]]:
-        """The edited pages as the rebuild will make them, and the pages it will no longer have."""
-        config, files = snap.config, snap.files
-        handwritten = dict(snap.handwritten)
-        todo: list[File] = []
+        """The edited pages as the rebuild will make them, and the pages it will no longer have.
+
+        Runs with this plugin as it was after the snapshot's rebuild (:func:`_as_built`):
+        ``self.kb``, ``self.reports`` and the hand-written pages are that rebuild's, and what
+        this changes of them stays with the snapshot for the next quick render.
+        """
         for file in written:
-            handwritten[file.src_uri] = file.content_string
-            todo.append(file)
-        reports = self.reports = read_reports(self.docs) if written else snap.reports
-        gone: set[str] = set()
-        if records:
-            docs_rel = (self.docs.relative_to(self.root).as_posix() if self.docs.is_relative_to(self.root)
-                        else str(self.docs))
-            kb, problems = load_knowledge_base(self.root, self.config.papers, docs_rel)
-            if problems or record_ids(self.root / self.config.papers) - kb.papers.keys():
-                raise Unusable("a record has problems")
-            # The same index pages and tags, so that no other page (or the navigation) changes shape.
-            if _shape(kb) != _shape(snap.kb):
-                raise Unusable("a year, venue or category page appears or disappears")
-            tags = {t for p in snap.kb.papers.values() for t in p.tags}
-            stems = {posixpath.basename(p)[:-len(".yaml")] for p in records}
-            if any(t not in tags for s in stems if s in kb.papers for t in kb.papers[s].tags):
-                raise Unusable("a new tag")
-            # A removed record that a page or another record names: their links break (a problem).
-            removed = {s for s in stems if s not in kb.papers}
-            if any(s in text for s in removed for text in handwritten.values()) or any(
-                    b in removed for p in kb.papers.values() for b in p.builds_on):
-                raise Unusable("a removed record is named elsewhere")
-            self.kb = kb
-            with self._drawing() as draw:
-                for stem in sorted(stems):
-                    path = paper_path(stem)
-                    file = files.get_file_from_path(path)
-                    if stem not in kb.papers:
-                        if file is not None:
-                            gone.add(file.dest_uri)
-                        continue
-                    text = paper_page(kb, stem, reports, edit_base=self.edit_base, handwritten=handwritten,
-                                      draw=draw, directory_urls=config.use_directory_urls)
-                    if file is None:
-                        config.plugins._current_plugin = "litnotes"
-                        try:
-                            file = File.generated(config, path, content=text)
-                        finally:
-                            config.plugins._current_plugin = None
-                        files.append(file)
-                        Page(None, file, config)
-                        self.sources[path] = kb.papers[stem].path
-                        snap.added.add(str(self.root / kb.papers[stem].path))
-                    else:
-                        file.content_string = text
-                    todo.append(file)
+            self._handwritten[file.src_uri] = file.content_string
+        if written:
+            self.reports = read_reports(self.docs)
+        made, gone = self._quick_records(snap, records) if records else ([], set())
         if self._cache is not None:
             self._cache.use_nav(snap.nav)
-        pages = {}
+        config, files = snap.config, snap.files
         doc_files = [f for f in files if f.is_documentation_page() and InclusionLevel.is_in_serve(f.inclusion)]
-        for file in todo:
+        pages = {}
+        for file in [*written, *made]:
             for plugin in config.plugins.values():
                 forget = getattr(plugin, "forget_page", None)
                 if forget is not None:
@@ -652,6 +618,52 @@ class LitnotesPlugin(BasePlugin[_Config]):
             html = render_page(file.page, config, files, doc_files, snap.nav, snap.env)
             pages[file.dest_uri] = html.encode("utf-8", errors="xmlcharrefreplace")
         return pages, gone
+
+    def _quick_records(self, snap: _Snapshot, records: set[str]) -> tuple[list[File], set[str]]:
+        """The paper pages of edited records, with their new Markdown, and the pages of removed ones."""
+        kb, problems = load_knowledge_base(self.root, self.config.papers, self._docs_rel())
+        if problems or record_ids(self.root / self.config.papers) - kb.papers.keys():
+            raise Unusable("a record has problems")
+        # The same index pages and tags, so that no other page (or the navigation) changes shape.
+        if _shape(kb) != _shape(self.kb):
+            raise Unusable("a year, venue or category page appears or disappears")
+        tags = {t for p in self.kb.papers.values() for t in p.tags}
+        stems = {posixpath.basename(p)[:-len(".yaml")] for p in records}
+        if any(t not in tags for s in stems if s in kb.papers for t in kb.papers[s].tags):
+            raise Unusable("a new tag")
+        # A removed record that a page or another record names: their links break (a problem).
+        removed = {s for s in stems if s not in kb.papers}
+        if any(s in text for s in removed for text in self._handwritten.values()) or any(
+                b in removed for p in kb.papers.values() for b in p.builds_on):
+            raise Unusable("a removed record is named elsewhere")
+        self.kb = kb
+        config, files = snap.config, snap.files
+        made: list[File] = []
+        gone: set[str] = set()
+        with self._drawing() as draw:
+            for stem in sorted(stems):
+                path = paper_path(stem)
+                file = files.get_file_from_path(path)
+                if stem not in kb.papers:
+                    if file is not None:
+                        gone.add(file.dest_uri)
+                    continue
+                text = paper_page(kb, stem, self.reports, edit_base=self.edit_base, handwritten=self._handwritten,
+                                  draw=draw, directory_urls=config.use_directory_urls)
+                if file is None:
+                    config.plugins._current_plugin = "litnotes"  # as in on_files: the file's generated_by
+                    try:
+                        file = File.generated(config, path, content=text)
+                    finally:
+                        config.plugins._current_plugin = None
+                    files.append(file)
+                    Page(None, file, config)  # as MkDocs makes the pages outside the nav
+                    self.sources[path] = kb.papers[stem].path
+                    snap.added.add(str(self.root / kb.papers[stem].path))
+                else:
+                    file.content_string = text
+                made.append(file)
+        return made, gone
 
     def on_shutdown(self) -> None:
         memory_site.remove(self._site_dir)
