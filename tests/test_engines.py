@@ -191,6 +191,34 @@ def test_zensical_build_stops_on_a_problem_with_file_and_line(tmp_path):
     assert not (project / "site").exists()
 
 
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_zensical_build_writes_the_site_it_built_and_only_that(tmp_path):
+    project = _copy_fixture(tmp_path)
+
+    def build(site_dir: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*ZENSICAL, "build", "--root", str(project), "--site-dir", site_dir],
+                              capture_output=True, text=True, timeout=300)
+
+    assert build("site").returncode == 0
+    built = project / ".cache" / "zensical" / "site"
+    assert _tree(project / "site") == _tree(built)
+    # The next build brings back a changed page and removes what the site does not have.
+    (project / "site" / "index.html").write_text("changed by hand", encoding="utf-8")
+    (project / "site" / "old" / "page").mkdir(parents=True)
+    (project / "site" / "old" / "page" / "index.html").write_text("a page removed since", encoding="utf-8")
+    assert build("site").returncode == 0
+    assert _tree(project / "site") == _tree(built)
+    assert not (project / "site" / "old").exists()
+    # A site folder that is the project itself (or holds it) is refused, and nothing is removed.
+    before = sorted(p.name for p in project.iterdir())
+    refused = build(".")
+    assert refused.returncode == 2 and "--site-dir . would replace the project" in refused.stderr
+    assert sorted(p.name for p in project.iterdir()) == before
+
+
 def test_math_extension_links_labels_of_other_pages(tmp_path):
     from litnotes.engines.zensical import prepare
 
