@@ -150,9 +150,9 @@ class EarlyPages:
         """
         server = self._server
         with self._cond:
-            shown = self.handed or self._quick or self.differed
-            if (reload_again and shown) or self.differed or self._quick:
-                # A page shown quickly that the rebuild did not make the same (or at all).
+            # Pages handed over lack what the rebuild added at its end, or a page shown quickly was
+            # not the rebuild's (or the rebuild did not hand it over).
+            if (reload_again and self.handed) or self.differed or self._quick:
                 # MkDocs makes the wanted epoch visible when the build returns: browsers reload once more.
                 # Its epochs are milliseconds of the monotonic clock (mkdocs.livereload._timestamp).
                 server._wanted_epoch = max(round(time.monotonic() * 1000), server._wanted_epoch + 1)
