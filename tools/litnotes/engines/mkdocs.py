@@ -14,7 +14,6 @@ rendered quickly from the last rebuild's objects and shown first
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import html as htmllib
 import logging
@@ -24,7 +23,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urljoin
@@ -87,7 +86,7 @@ class _Snapshot:
     states: list[dict]
     """Each plugin's attributes at the end of that rebuild (a rebuild that stops midway changes them);
     litnotes' own include its records, reports and hand-written pages."""
-    added: set[str] = dataclasses.field(default_factory=set)
+    added: set[str] = field(default_factory=set)
     """Record files whose pages quick renders added to these objects."""
 
 
@@ -316,12 +315,13 @@ class LitnotesPlugin(BasePlugin[_Config]):
         if server is None or early is None or snap is None or not server._want_rebuild:
             return
         if self._next_targets is None:
-            self._next_targets = self._quick_targets(snap) or set()
+            self._next_targets = self._quick_targets(snap)
         targets = self._next_targets
         if targets and early.waiting_for() <= targets:
             raise _Superseded
 
     def _superseded(self) -> None:
+        """After a rebuild stopped for a newer edit: its log is closed and the last complete site is served."""
         if self._build_log is not None:
             self._build_log.__exit__()
             self._build_log = None
@@ -579,14 +579,14 @@ class LitnotesPlugin(BasePlugin[_Config]):
             pages.append(file)
         return records, pages
 
-    def _quick_targets(self, snap: _Snapshot) -> set[str] | None:
-        """The pages (site paths) the quick render of the edits waiting would show, or None if it cannot."""
+    def _quick_targets(self, snap: _Snapshot) -> set[str]:
+        """The pages (site paths) the quick render of the edits waiting would show (none if it cannot)."""
         try:
             edits = self._edits(snap)
         except Unusable:
-            return None
+            return set()
         if edits is None:
-            return None
+            return set()
         records, written = edits
         stems = {posixpath.basename(p)[:-len(".yaml")] for p in records}
         dest = "{}/index.html" if snap.config.use_directory_urls else "{}.html"
